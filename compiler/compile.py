@@ -1,0 +1,195 @@
+"""compile_spec: YAML file -> checked spec -> plan (a DAG of tasks with keys and costs).
+
+Every step collects diagnostics; the first step that leaves errors ends the
+compile with all of them (`SpecErrors`), never a traceback.
+"""
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specc.ops._op import DataStats
+
+from .cost import StageCostContext
+from .datafiles import DataPathError, DataRoots, file_facts, resolve_files
+from .design import design_rows
+from .errors import Diagnostic, Diagnostics, SpecErrors
+from .expand import expand
+from .fingerprint import canonical_json, environment_fingerprint, sha256_text
+from .hypotheses import check_hypotheses, parse_stage_gates
+from .plan import Plan
+from .profiles import apply_profile
+from .spec_model import HubSource, Spec
+from .stages import available_axes, check_over, check_stages
+from .validate import validate_structure
+from .yaml_source import SourceMap, load_yaml
+
+
+@dataclass
+class DataInfo:
+    kind: str
+    files: tuple[Path, ...] = ()
+    digest: str = ""
+    columns: tuple[str, ...] = ()
+    stats: DataStats | None = None
+    splits: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Checked:
+    path: Path
+    spec: Spec
+    raw: Any
+    source_map: SourceMap
+    diags: Diagnostics
+    profile: str | None
+    data: dict[str, DataInfo]
+    rows: list[dict]
+    design_axes: list[str]
+    broken: set[str] = field(default_factory=set)   # entries that failed validation
+
+
+def load_checked(path: str | Path, profile: str | None = None,
+                 data_roots: tuple[str, ...] = ()) -> Checked:
+    """Load, apply the profile and validate the structure; raise SpecErrors."""
+    path = Path(path)
+    raw, smap = load_yaml(path)
+    diags = Diagnostics(str(path), smap)
+    raw = apply_profile(raw, smap, profile, diags)
+    spec, broken = validate_structure(raw, diags)
+    if spec is None:
+        diags.raise_if_errors()
+        raise SpecErrors([Diagnostic(str(path), 1, 1, "spec could not be read")])
+    if "_" in spec.stages and "_" not in (raw.get("stages") or {}):
+        spec = spec.model_copy(update={"stages": {}})
+    roots = DataRoots.for_spec(path.resolve(), data_roots)
+    data = _check_data(spec, path.resolve().parent, roots, diags)
+    _check_unique_names(spec, raw, diags)
+    axes, rows = design_rows(spec.conditions, diags)
+    return Checked(path, spec, raw, smap, diags, profile, data, rows, axes, broken)
+
+
+def compile_spec(path: str | Path, profile: str | None = None,
+                 data_roots: tuple[str, ...] = ()) -> Plan:
+    c = load_checked(path, profile, data_roots)
+    spec, diags = c.spec, c.diags
+    infos = check_stages(spec, c.rows, diags)
+    stage_gates = parse_stage_gates(spec, c.broken, diags)
+    hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
+    for name, hyp in stage_gates.items():
+        if name in infos:
+            infos[name].gate_on = {hyp}
+    order = _order(spec, infos, hyp_reads, hyp_gates, diags)
+    if order is None:
+        diags.raise_if_errors()
+    provided = available_axes(infos, c.design_axes, order)
+    check_over(infos, c.design_axes, provided, diags)
+    _check_resources(spec, diags)
+    diags.raise_if_errors()
+
+    stats = {}
+    for name, info in c.data.items():
+        if info.stats is None:
+            continue
+        stats[name] = info.stats
+        for split, frac in info.splits.items():
+            stats[f"{name}.{split}"] = DataStats(int(info.stats.records * frac), int(info.stats.bytes * frac))
+    model_specs = {n: m.model_dump(mode="json") | {"kind": m.kind} for n, m in spec.models.items()}
+    digests = {n: i.digest for n, i in c.data.items()}
+    env = environment_fingerprint()
+    tasks, stages = expand(spec, infos, order, c.rows, c.design_axes, provided, digests, model_specs,
+                           env, lambda info, params: StageCostContext(spec, infos, stats, params), diags)
+    diags.raise_if_errors()
+    plan = Plan(spec=spec, path=str(c.path), profile=profile, env=env, tasks=tasks, stages=stages,
+                spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json"))),
+                warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
+                hypothesis_gates={h: next(iter(g)) for h, g in hyp_gates.items()})
+    _check_budget(plan, diags)
+    diags.raise_if_errors()
+    return plan
+
+
+def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics) -> dict[str, DataInfo]:
+    out: dict[str, DataInfo] = {}
+    for name, source in spec.data.items():
+        if isinstance(source, HubSource):
+            out[name] = DataInfo("hf", digest=sha256_text(canonical_json(source.model_dump(mode="json"))))
+            continue
+        info = DataInfo(source.kind, splits=dict(source.split or {}))
+        try:
+            info.files = resolve_files(source.pattern, spec_dir, roots)
+        except DataPathError as exc:
+            diags.error(("data", name, source.kind), f"data.{name}.{source.kind}: {exc}", exc.hint)
+            out[name] = info
+            continue
+        try:
+            facts = [file_facts(f, source.kind) for f in info.files]
+        except Exception as exc:  # unreadable or corrupt data file: report, never crash
+            diags.error(("data", name, source.kind), f"data.{name}: cannot read {source.pattern!r}: {exc}")
+            out[name] = info
+            continue
+        info.digest = sha256_text(canonical_json({
+            "files": [[f.name, x.sha256] for f, x in zip(info.files, facts)],
+            "split": info.splits, "kind": source.kind}))
+        info.columns = facts[0].columns
+        info.stats = DataStats(sum(x.records for x in facts), sum(x.bytes for x in facts))
+        out[name] = info
+    return out
+
+
+def _check_unique_names(spec: Spec, raw: Any, diags: Diagnostics) -> None:
+    owner: dict[str, str] = {}
+    for section in ("data", "models", "stages"):
+        for name in (raw.get(section) or {}) if isinstance(raw.get(section), dict) else {}:
+            if name in owner:
+                diags.error((section, name), f"{section}.{name}: the name {name!r} is already used in "
+                                             f"{owner[name]}; data, models and stages share one namespace",
+                            "rename one of them", at="key")
+            owner.setdefault(name, section)
+
+
+def _order(spec, infos, hyp_reads, hyp_gates, diags) -> list[str] | None:
+    """Topological order of stages; a cycle (through refs or gates) is an error."""
+    graph = graphlib.TopologicalSorter()
+    for name, info in infos.items():
+        graph.add(("stage", name), *[("stage", u) for u in info.upstream if u in infos],
+                  *[("hyp", h) for h in info.gate_on])
+    for hyp, reads in hyp_reads.items():
+        graph.add(("hyp", hyp), *[("stage", s) for s in reads if s in infos],
+                  *[("hyp", g) for g in hyp_gates.get(hyp, ())])
+    try:
+        order = list(graph.static_order())
+    except graphlib.CycleError as exc:
+        cycle = exc.args[1]
+        shown = " -> ".join(f"{'stages' if k == 'stage' else 'hypotheses'}.{n}" for k, n in cycle)
+        kind, first = cycle[0]
+        diags.error(("stages" if kind == "stage" else "hypotheses", first),
+                    f"cycle: {shown}", "a stage cannot depend on its own output, directly or "
+                                       "through a gate", at="key")
+        return None
+    return [n for k, n in order if k == "stage"]
+
+
+def _check_resources(spec: Spec, diags: Diagnostics) -> None:
+    limit = spec.budget.max_gpus_per_task
+    for name, stage in spec.stages.items():
+        if stage.resources.gpus > limit:
+            diags.error(("stages", name, "resources", "gpus"),
+                        f"stages.{name}.resources.gpus: {stage.resources.gpus:g} GPUs per task is "
+                        f"more than a node has (budget.max_gpus_per_task = {limit})",
+                        "split the work, or raise budget.max_gpus_per_task for bigger nodes")
+
+
+def _check_budget(plan: Plan, diags: Diagnostics) -> None:
+    limit = plan.spec.budget.gpu_hours
+    total = plan.total_gpu_hours
+    if limit is None or total <= limit:
+        return
+    by_stage = sorted(plan.stage_hours().items(), key=lambda kv: -kv[1])[:3]
+    costliest = ", ".join(f"{name} ({hours:.3g} GPU-h)" for name, hours in by_stage)
+    diags.error(("budget", "gpu_hours"),
+                f"budget.gpu_hours: the plan needs an estimated {total:.3g} GPU-hours, more than the "
+                f"budget of {limit:g}; costliest stages: {costliest}",
+                "reduce steps or conditions, use a profile, or raise the budget")

@@ -1,0 +1,182 @@
+"""Expand checked stages x design rows into a DAG of tasks with cache keys.
+
+A task of stage S with condition c depends on every task of an upstream stage U
+whose condition agrees with c on the axes both have (fewer axes downstream =
+a fan-in; more = a broadcast). Axes an upstream op adds (train.pretrain's
+`checkpoint`) select one of that task's outputs.
+
+Runs in time linear in the number of tasks: upstream tasks are indexed by
+their shared-axis values, and params, their digests and costs are computed
+once per distinct combination of the axes they use, not once per task.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from .cost import StageCostContext, gpu_hours
+from .errors import Diagnostics
+from .fingerprint import canonical_json, sha256_text
+from .refs import format_value, refs_in_params
+from .stages import StageInfo
+
+
+class Task:
+    __slots__ = ("id", "stage", "condition", "inputs", "key", "combo")
+
+    def __init__(self, id, stage, condition, inputs, key, combo):
+        self.id: str = id
+        self.stage: str = stage
+        self.condition: tuple = condition          # ((axis, value), ...) in `over` order
+        self.inputs: tuple = inputs                # ((task index, selector), ...)
+        self.key: str = key                        # sha256 hex
+        self.combo: tuple = combo                  # the stage's axis-param values
+
+    @property
+    def deps(self) -> tuple[int, ...]:
+        return tuple(i for i, _ in self.inputs)
+
+
+@dataclass
+class StagePlan:
+    name: str
+    op: str
+    version: int
+    over: tuple[str, ...]
+    first: int                     # index of its first task in Plan.tasks
+    count: int
+    params: dict[tuple, dict]      # combo -> resolved params (JSON-able)
+    costs: dict[tuple, Any]        # combo -> Cost
+    gpus: float
+    cpus: float
+    memory: int | None
+    upstream: tuple[str, ...]
+    when: str | None
+
+    def hours(self, tasks: list[Task], device_flops: float) -> float:
+        costs = {c: gpu_hours(cost.flops, device_flops) for c, cost in self.costs.items()}
+        if self.gpus <= 0:
+            return 0.0
+        return sum(costs[t.combo] for t in tasks[self.first:self.first + self.count])
+
+
+def expand(spec, infos: dict[str, StageInfo], order: list[str], rows: list[dict],
+           design_axes: list[str], provided: dict[str, dict[str, str]],
+           data_digests: dict[str, str], model_specs: dict[str, dict], env: str,
+           cost_ctx_factory, diags: Diagnostics) -> tuple[list[Task], dict[str, StagePlan]]:
+    tasks: list[Task] = []
+    stages: dict[str, StagePlan] = {}
+    for name in order:
+        info = infos[name]
+        if not info.combos:
+            continue  # params failed to validate; already reported
+        first = len(tasks)
+        plan = _expand_stage(spec, info, rows, design_axes, provided.get(name, {}), infos, stages,
+                             tasks, data_digests, model_specs, env, cost_ctx_factory, diags)
+        plan.first, plan.count = first, len(tasks) - first
+        stages[name] = plan
+    return tasks, stages
+
+
+def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
+                  data_digests, model_specs, env, cost_ctx_factory, diags) -> StagePlan:
+    over = info.over
+    base_axes = [a for a in over if a in design_axes]
+    derived = [a for a in over if a not in design_axes]
+    static = sha256_text(canonical_json({"op": info.op.name, "version": info.op.version, "env": env}))
+
+    # Params, their digest and cost: once per combination of the axes they use.
+    resolved: dict[tuple, dict] = {}
+    digests: dict[tuple, str] = {}
+    costs: dict[tuple, Any] = {}
+    for combo, params in info.combos.items():
+        dumped = params.model_dump(mode="json")
+        refs = {}
+        for _path, _ref, value in refs_in_params(params):
+            target = value.partition(".")[0]
+            if target in model_specs:
+                refs[value] = {"model": model_specs[target]}
+            elif target in data_digests:
+                refs[value] = {"data": data_digests[target]}
+        resolved[combo] = dumped
+        digests[combo] = sha256_text(canonical_json({"params": dumped, "refs": refs}))
+        costs[combo] = info.op.cost(params, cost_ctx_factory(info, params))
+
+    # Upstream tasks indexed by the values of the axes they share with this stage.
+    uplinks = []
+    for up in sorted(info.upstream):
+        if up not in stages:
+            continue
+        up_plan = stages[up]
+        shared = [a for a in over if a in up_plan.over]
+        adds = [a for a in derived if provided.get(a) == up and a not in up_plan.over]
+        index: dict[tuple, list[int]] = {}
+        for i in range(up_plan.first, up_plan.first + up_plan.count):
+            cond = dict(tasks[i].condition)
+            index.setdefault(tuple(cond[a] for a in shared), []).append(i)
+        uplinks.append((up, shared, adds, index))
+
+    bases = list(dict.fromkeys(tuple(r[a] for a in base_axes) for r in rows)) if base_axes else [()]
+    pos = {a: i for i, a in enumerate(over)}
+    combo_pos = [pos[a] for a in info.axis_params]
+    prefix = info.name + "/"
+    derived_index = _derived_index(derived, base_axes, provided, infos, stages, tasks)
+    for base in bases:
+        base_cond = dict(zip(base_axes, base))
+        for values in _derived_values(derived_index, base_cond):
+            cond = {**base_cond, **dict(zip(derived, values))}
+            ordered = tuple((a, cond[a]) for a in over)
+            inputs = []
+            missing = None
+            for up, shared, adds, index in uplinks:
+                found = index.get(tuple(cond[a] for a in shared))
+                if not found:
+                    missing = up
+                    break
+                selector = tuple((a, cond[a]) for a in adds)
+                inputs.extend((i, selector) for i in found)
+            task_id = prefix + "/".join(f"{a}={format_value(v)}" for a, v in ordered) if ordered else info.name
+            if missing:
+                diags.error(("stages", info.name), f"task {task_id} has no input from stage {missing!r}: "
+                                                   "the design excludes every matching condition", at="key")
+                continue
+            combo = tuple(ordered[i][1] for i in combo_pos)
+            h = hashlib.sha256()
+            h.update(f"{static}|{digests[combo]}|{canonical_json(ordered)}".encode())
+            for i, selector in inputs:
+                h.update(f"|{tasks[i].key}{canonical_json(selector) if selector else ''}".encode())
+            tasks.append(Task(task_id, info.name, ordered, tuple(inputs), h.hexdigest(), combo))
+    res = info.stage.resources
+    return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, costs,
+                     res.gpus, res.cpus, res.memory, tuple(sorted(info.upstream)), info.stage.when)
+
+
+def _derived_index(derived, base_axes, provided, infos, stages, tasks) -> list[tuple]:
+    """Per derived axis (e.g. checkpoint): the axes that select it and value lists by key."""
+    out = []
+    for axis in derived:
+        up = provided[axis]
+        plan, up_info = stages.get(up), infos[up]
+        keys = [a for a in base_axes if plan is not None and a in plan.over]
+        index: dict[tuple, dict] = {}
+        if plan is not None:
+            for i in range(plan.first, plan.first + plan.count):
+                cond = dict(tasks[i].condition)
+                bucket = index.setdefault(tuple(cond[a] for a in keys), {})
+                if axis in cond:
+                    bucket.setdefault(cond[axis], None)
+                else:
+                    for v in up_info.op.axes(up_info.params_for(cond)).get(axis, []):
+                        bucket.setdefault(v, None)
+        out.append((keys, index))
+    return out
+
+
+def _derived_values(derived_index, base_cond) -> list[tuple]:
+    """The combinations of derived-axis values (e.g. checkpoints) for one base condition."""
+    out: list[tuple] = [()]
+    for keys, index in derived_index:
+        values = list(index.get(tuple(base_cond[a] for a in keys), {}))
+        out = [o + (v,) for o in out for v in values]
+    return out

@@ -1,0 +1,127 @@
+"""Hypothesis checks: measures name real tables and columns, thresholds parse,
+gates name real hypotheses. Also the `when:` gates of stages.
+"""
+from __future__ import annotations
+
+from .errors import Diagnostics, names_hint
+from .measure import MeasureError, column_uses, parse_measure
+from .thresholds import parse_expect, parse_gate
+
+STANDARD_UNITS = ("condition",)
+
+
+def table_columns(info, data) -> tuple[str, ...] | None:
+    """Columns of a stage's output table: the op's own, the condition axes, and
+    the columns carried through from its items (None when they cannot be known)."""
+    params = info.any_params
+    if params is None or info.op.produces != "table":
+        return None
+    cols = list(info.op.columns(params)) + list(info.over)
+    if info.op.carries:
+        source = str(getattr(params, info.op.carries, "") or "").partition(".")[0]
+        carried = data.get(source)
+        if carried is None or not carried.columns:
+            return None  # hub data: columns unknown until run time
+        cols += list(carried.columns)
+    return tuple(dict.fromkeys(cols))
+
+
+def parse_stage_gates(spec, broken: set[str], diags: Diagnostics) -> dict[str, str]:
+    gates: dict[str, str] = {}
+    for name, stage in spec.stages.items():
+        if stage.when is None:
+            continue
+        hyp = _gate(stage.when, ("stages", name, "when"), f"stages.{name}.when", spec, broken, diags)
+        if hyp:
+            gates[name] = hyp
+    return gates
+
+
+def _gate(text, loc, where, spec, broken, diags) -> str | None:
+    try:
+        gate = parse_gate(text)
+    except MeasureError as exc:
+        diags.error(loc, f"{where}: {exc.message}", exc.hint, offset=exc.offset)
+        return None
+    if gate.hypothesis not in spec.hypotheses:
+        if gate.hypothesis not in broken:
+            diags.error(loc, f"{where}: no hypothesis named {gate.hypothesis!r}",
+                        names_hint(gate.hypothesis, spec.hypotheses), offset=gate.offset)
+        return None
+    return gate.hypothesis
+
+
+def check_hypotheses(spec, checked, infos, diags: Diagnostics):
+    """Return (stages each hypothesis reads, hypotheses each one is gated on)."""
+    reads: dict[str, set[str]] = {}
+    gated: dict[str, set[str]] = {}
+    for hid, hyp in spec.hypotheses.items():
+        base = ("hypotheses", hid)
+        reads[hid] = set()
+        try:
+            parse_expect(hyp.expect)
+        except MeasureError as exc:
+            diags.error(base + ("expect",), f"hypotheses.{hid}.expect: {exc.message}", exc.hint,
+                        offset=exc.offset)
+        if hyp.when is not None:
+            gate = _gate(hyp.when, base + ("when",), f"hypotheses.{hid}.when", spec, checked.broken, diags)
+            if gate == hid:
+                diags.error(base + ("when",), f"hypotheses.{hid}.when: a hypothesis cannot gate itself")
+            elif gate:
+                gated[hid] = {gate}
+        try:
+            measure = parse_measure(hyp.measure)
+        except MeasureError as exc:
+            diags.error(base + ("measure",), f"hypotheses.{hid}.measure: {exc.message}", exc.hint,
+                        offset=exc.offset)
+            continue
+        columns_seen: set[str] = set()
+        reported: set[str] = set()
+        for use in column_uses(measure):
+            loc = base + ("measure",)
+            cols = _source_columns(use.source, spec, checked, infos)
+            if cols is _UNKNOWN_SOURCE:
+                if use.source not in reported and use.source not in checked.broken:
+                    reported.add(use.source)
+                    everything = [*spec.data, *infos]
+                    diags.error(loc, f"hypotheses.{hid}.measure: {use.source!r} is not a stage or data source",
+                                names_hint(use.source, everything), offset=use.source_offset)
+                continue
+            if use.source in infos:
+                reads[hid].add(use.source)
+            if cols is _NOT_A_TABLE:
+                if use.source not in reported:
+                    reported.add(use.source)
+                    diags.error(loc, f"hypotheses.{hid}.measure: stage {use.source!r} produces a "
+                                     f"{infos[use.source].op.produces}, not a table", offset=use.source_offset)
+                continue
+            if cols is None:
+                continue
+            columns_seen.update(cols)
+            if use.column not in cols:
+                what = "stage" if use.source in infos else "data source"
+                diags.error(loc, f"hypotheses.{hid}.measure: {what} {use.source!r} has no column "
+                                 f"{use.column!r}", names_hint(use.column, cols), offset=use.offset)
+        unit = hyp.interval.unit
+        if hyp.interval.method != "none" and columns_seen and unit not in columns_seen \
+                and unit not in STANDARD_UNITS:
+            diags.error(base + ("interval", "unit"),
+                        f"hypotheses.{hid}.interval.unit: {unit!r} is not a column of the tables "
+                        "this measure reads", names_hint(unit, [*columns_seen, *STANDARD_UNITS]))
+    return reads, gated
+
+
+_UNKNOWN_SOURCE = object()
+_NOT_A_TABLE = object()
+
+
+def _source_columns(source, spec, checked, infos):
+    if source in infos:
+        info = infos[source]
+        if info.op.produces != "table":
+            return _NOT_A_TABLE
+        return table_columns(info, checked.data)
+    if source in spec.data:
+        info = checked.data.get(source)
+        return info.columns if info and info.columns else None
+    return _UNKNOWN_SOURCE

@@ -1,0 +1,294 @@
+"""The spec language, v1, as pydantic models.
+
+Stage params are not modelled here: each op validates its own (see `specc.ops`),
+so a stage keeps its op-specific keys as extras. Everything else is checked by
+these models, and `specc schema` turns them into a JSON Schema for editors.
+"""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat,
+                      StrictInt, StrictStr, StringConstraints, Tag, field_validator,
+                      model_validator)
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+# Axis values: plain scalars only, never coerced ("1" stays a string, 1 an int).
+AxisValue = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- data sources
+
+def _check_split(split: dict[str, float] | None) -> dict[str, float] | None:
+    if split is None:
+        return None
+    for name, frac in split.items():
+        if not re.match(NAME_PATTERN, name):
+            raise ValueError(f"split name {name!r} must be a plain name like 'train'")
+        if not 0 < frac <= 1:
+            raise ValueError(f"split {name!r} has fraction {frac}; fractions lie in (0, 1]")
+    total = sum(split.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"split fractions add up to {total:g}, not 1")
+    return split
+
+
+class _LocalSource(Strict):
+    split: dict[str, float] | None = Field(
+        None, description="Deterministic split into named parts by fraction, e.g. {train: 0.98, heldout: 0.02}; "
+                          "refer to a part as `source.part`.")
+
+    _split = field_validator("split")(classmethod(lambda cls, v: _check_split(v)))
+
+    @property
+    def pattern(self) -> str:
+        return getattr(self, self.kind)
+
+
+class TextSource(_LocalSource):
+    kind: Literal["text"] = Field("text", exclude=True)
+    text: str = Field(description="Plain-text file or glob, relative to the spec file.")
+
+
+class JsonlSource(_LocalSource):
+    kind: Literal["jsonl"] = Field("jsonl", exclude=True)
+    jsonl: str = Field(description="JSON-lines file or glob, one record per line.")
+
+
+class CsvSource(_LocalSource):
+    kind: Literal["csv"] = Field("csv", exclude=True)
+    csv: str = Field(description="CSV file or glob with a header row.")
+
+
+class ParquetSource(_LocalSource):
+    kind: Literal["parquet"] = Field("parquet", exclude=True)
+    parquet: str = Field(description="Parquet file or glob.")
+
+
+class HubSource(Strict):
+    """A Hugging Face hub dataset; loaded through `datasets` at run time only."""
+
+    kind: Literal["hf"] = Field("hf", exclude=True)
+    hf: str = Field(description="Dataset path on the hub, e.g. 'nyu-mll/glue'.")
+    name: str | None = Field(None, description="Dataset configuration name.")
+    revision: str = Field(description="Commit or tag to pin: same spec, same data.")
+    split: str = Field("train", description="Hub split to load, e.g. 'train' or 'validation[:10%]'.")
+    streaming: bool = Field(False, description="Stream instead of downloading the whole split.")
+
+
+SOURCE_KINDS = ("text", "jsonl", "csv", "parquet", "hf")
+
+
+def _source_kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return getattr(value, "kind", None)
+    if isinstance(value, dict):
+        found = [k for k in SOURCE_KINDS if k in value]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+DataSource = Annotated[
+    Union[Annotated[TextSource, Tag("text")], Annotated[JsonlSource, Tag("jsonl")],
+          Annotated[CsvSource, Tag("csv")], Annotated[ParquetSource, Tag("parquet")],
+          Annotated[HubSource, Tag("hf")]],
+    Discriminator(_source_kind)]
+
+
+# ---------------------------------------------------------------------- models
+
+class ConfigModel(Strict):
+    """A causal LM built from a config and trained from scratch."""
+
+    kind: Literal["config"] = Field("config", exclude=True)
+    init: Literal["gpt2", "opt", "llama"] = Field(description="Architecture family.")
+    n_layer: int = Field(gt=0, description="Number of transformer blocks.")
+    n_embd: int = Field(gt=0, description="Width of the residual stream.")
+    n_head: int = Field(gt=0, description="Attention heads; must divide n_embd.")
+    n_positions: int = Field(1024, gt=0, description="Longest sequence the model accepts.")
+    n_kv_head: int | None = Field(None, gt=0, description="llama only: key/value heads (grouped-query attention).")
+    d_ff: int | None = Field(None, gt=0, description="MLP width; default 4*n_embd (gpt2, opt) or ~8/3*n_embd (llama).")
+    vocab_size: int | None = Field(None, gt=0, description="Default: the tokenizer's vocabulary (50257 without one).")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout everywhere; 0 for short from-scratch runs.")
+    tie_embeddings: bool = Field(True, description="Share input and output embeddings.")
+
+    @model_validator(mode="after")
+    def _shapes(self) -> "ConfigModel":
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_head={self.n_head} must divide n_embd={self.n_embd}")
+        if self.n_kv_head is not None:
+            if self.init != "llama":
+                raise ValueError(f"n_kv_head is a llama setting; {self.init} has one key/value head per head")
+            if self.n_head % self.n_kv_head:
+                raise ValueError(f"n_kv_head={self.n_kv_head} must divide n_head={self.n_head}")
+        if self.init == "llama" and (self.n_embd // self.n_head) % 2:
+            raise ValueError(f"llama head size n_embd/n_head={self.n_embd // self.n_head} must be even (rotary)")
+        return self
+
+
+class HubModel(Strict):
+    kind: Literal["hub"] = Field("hub", exclude=True)
+    hub: str = Field(description="Model id on the hub, e.g. 'EleutherAI/pythia-70m'.")
+    revision: str = Field(description="Commit or tag to pin: same spec, same weights.")
+    n_params: int | None = Field(None, gt=0, description="Parameter count, for cost estimates before download.")
+
+
+class LocalModel(Strict):
+    kind: Literal["path"] = Field("path", exclude=True)
+    path: str = Field(description="Directory of a saved transformers model, relative to the spec.")
+    n_params: int | None = Field(None, gt=0, description="Parameter count, for cost estimates.")
+
+
+MODEL_KINDS = {"init": "config", "hub": "hub", "path": "path"}
+
+
+def _model_kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return getattr(value, "kind", None)
+    if isinstance(value, dict):
+        found = [MODEL_KINDS[k] for k in MODEL_KINDS if k in value]
+        return found[0] if len(found) == 1 else None
+    return None
+
+
+ModelSpec = Annotated[
+    Union[Annotated[ConfigModel, Tag("config")], Annotated[HubModel, Tag("hub")],
+          Annotated[LocalModel, Tag("path")]],
+    Discriminator(_model_kind)]
+
+
+# ------------------------------------------------------------------ conditions
+
+class Conditions(BaseModel):
+    """The design matrix: every other key is an axis with its list of values."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, Annotated[list[AxisValue], Field(min_length=1)]]
+
+    zip: list[dict[Name, Annotated[list[AxisValue], Field(min_length=1)]]] = Field(
+        default_factory=list, description="Groups of axes that vary together, value by value.")
+    include: list[dict[Name, AxisValue]] = Field(
+        default_factory=list, description="Extra rows added after the product.")
+    exclude: list[dict[Name, Union[AxisValue, list[AxisValue]]]] = Field(
+        default_factory=list, description="Rows matching every key (a value or a list) are dropped.")
+
+    @property
+    def axes(self) -> dict[str, list]:
+        return dict(self.__pydantic_extra__ or {})
+
+
+# ---------------------------------------------------------------------- stages
+
+def _parse_memory(value: Any) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", str(value))
+    if not m:
+        raise ValueError(f"memory {value!r} is not a size like '16GiB' or '512MB'")
+    unit = m.group(2)
+    base = 1024 if "i" in unit else 1000
+    power = {"B": 0, "K": 1, "M": 2, "G": 3, "T": 4}[unit[0]]
+    return int(float(m.group(1)) * base ** power)
+
+
+class Resources(Strict):
+    gpus: float = Field(0, ge=0, description="GPUs per task; fractions below 1 share a GPU.")
+    cpus: float = Field(1, gt=0, description="CPU cores per task.")
+    memory: int | None = Field(None, description="Memory per task, e.g. '16GiB'.")
+
+    _memory = field_validator("memory", mode="before")(classmethod(lambda cls, v: _parse_memory(v)))
+
+    @field_validator("gpus")
+    @classmethod
+    def _whole_gpus(cls, v: float) -> float:
+        if v > 1 and v != int(v):
+            raise ValueError(f"gpus={v}: more than one GPU must be a whole number (Ray's rule)")
+        return v
+
+
+class Stage(BaseModel):
+    """A step of the experiment; keys other than these are the op's params."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    op: str = Field(description="Registered op name, see `specc ops`.")
+    over: list[Name] = Field(default_factory=list, description="Axes this stage varies along.")
+    resources: Resources = Field(default_factory=Resources)
+    when: str | None = Field(None, description="Gate, e.g. 'H1 is not supported'.")
+    doc: str | None = Field(None, description="Why this stage exists.")
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
+
+
+# ------------------------------------------------------------------ hypotheses
+
+class Interval(Strict):
+    method: Literal["bca", "percentile", "basic", "fisher_z", "none"] = "bca"
+    level: float = Field(0.95, gt=0.5, lt=1)
+    unit: str = Field("item", description="Resampling unit: item, prompt, seed, condition or a column.")
+    n_resamples: int = Field(10_000, ge=100)
+
+
+class Test(Strict):
+    method: Literal["permutation", "t", "wilcoxon", "binomial"]
+    alpha: float | None = Field(None, gt=0, lt=1, description="Default: decision.alpha.")
+    alternative: Literal["greater", "less", "two-sided"] | None = Field(
+        None, description="Default: the direction of `expect`.")
+    n_permutations: int = Field(10_000, ge=100)
+
+
+class Hypothesis(Strict):
+    statement: str = Field(min_length=1)
+    kind: Literal["confirmatory", "exploratory"] = "confirmatory"
+    measure: str = Field(min_length=1, description="What to compute, e.g. 'mean(score.correct)'.")
+    expect: str = Field(description="Comparator and pre-registered threshold, e.g. '>= 0.7'.")
+    interval: Interval = Field(default_factory=Interval)
+    test: Test | None = None
+    when: str | None = Field(None, description="Gate, e.g. 'H1 is supported'.")
+
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _expect_text(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            raise ValueError(f"expect needs a comparator and a threshold, e.g. '>= {v}'")
+        return v
+
+
+class Decision(Strict):
+    alpha: float = Field(0.05, gt=0, lt=1)
+    correction: Literal["none", "holm", "bonferroni", "bh"] = "holm"
+
+
+class Budget(Strict):
+    gpu_hours: float | None = Field(None, gt=0, description="Compile error when the estimate exceeds it.")
+    device: str = Field("H100 SXM, bf16 dense", description="The device the estimate assumes.")
+    device_tflops: float = Field(989.0, gt=0, description="Peak dense throughput of that device, TFLOP/s.")
+    utilization: float = Field(0.4, gt=0, le=1, description="Model FLOPs utilisation (MFU) assumed.")
+    max_gpus_per_task: int = Field(8, ge=0, description="Most GPUs one node offers; bigger tasks cannot run.")
+
+
+class Spec(Strict):
+    specc: Literal[1] = Field(description="Spec format version.")
+    name: Slug = Field(description="Identity of the experiment; safe as a file name.")
+    title: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    authors: list[str] = Field(default_factory=list)
+    seed: int = Field(0, ge=0, description="Seed for every task whose condition has no `seed` axis.")
+    data: dict[Name, DataSource] = Field(default_factory=dict)
+    models: dict[Name, ModelSpec] = Field(default_factory=dict)
+    conditions: Conditions = Field(default_factory=Conditions)
+    stages: dict[Name, Stage] = Field(min_length=1)
+    hypotheses: dict[Name, Hypothesis] = Field(default_factory=dict)
+    decision: Decision = Field(default_factory=Decision)
+    budget: Budget = Field(default_factory=Budget)
+    profiles: dict[Name, dict[str, Any]] = Field(
+        default_factory=dict, description="Named overrides, dotted path -> value, applied by --profile.")

@@ -1,0 +1,204 @@
+"""Stage checks: op names, op params, references, axes and gates.
+
+Params may take axis values (`model: ${model}`), so each stage's params are
+validated once per distinct combination of the axes they use, and each
+combination's references are checked against the spec.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from specc.ops import OPS, Op
+from specc.ops._op import Ref
+
+from .errors import Diagnostics, names_hint
+from .pydantic_errors import report_validation_error, show
+from .refs import placeholders, refs_in_params, substitute
+from .spec_model import Spec, Stage, _LocalSource
+
+
+@dataclass
+class StageInfo:
+    name: str
+    stage: Stage
+    op: Op
+    axis_params: tuple[str, ...] = ()                 # condition axes its params take
+    combos: dict[tuple, BaseModel] = field(default_factory=dict)  # axis values -> params
+    upstream: set[str] = field(default_factory=set)   # stages it reads (refs)
+    gate_on: set[str] = field(default_factory=set)    # hypotheses its `when` names
+
+    @property
+    def over(self) -> tuple[str, ...]:
+        return tuple(self.stage.over)
+
+    def params_for(self, condition: dict[str, Any]) -> BaseModel:
+        return self.combos[tuple(condition[a] for a in self.axis_params)]
+
+    @property
+    def any_params(self) -> BaseModel | None:
+        return next(iter(self.combos.values()), None)
+
+
+def kind_of(name: str, spec: Spec, infos: dict[str, StageInfo]) -> str | None:
+    """What a name refers to: 'data', 'model', or the artifact a stage produces."""
+    if name in spec.data:
+        return "data"
+    if name in spec.models:
+        return "model"
+    if name in infos:
+        return infos[name].op.produces
+    return None
+
+
+def check_stages(spec: Spec, rows: list[dict], diags: Diagnostics) -> dict[str, StageInfo]:
+    infos: dict[str, StageInfo] = {}
+    for name, stage in spec.stages.items():
+        if stage.op not in OPS:
+            diags.error(("stages", name, "op"), f"stages.{name}.op: unknown op {stage.op!r}",
+                        names_hint(stage.op, OPS))
+            continue
+        infos[name] = StageInfo(name, stage, OPS.get(stage.op))
+    axes = set(rows[0]) if rows else set()
+    for info in infos.values():
+        _check_params(spec, info, rows, axes, infos, diags)
+    return infos
+
+
+def _check_params(spec: Spec, info: StageInfo, rows: list[dict], axes: set[str],
+                  infos: dict[str, StageInfo], diags: Diagnostics) -> None:
+    raw = info.stage.params
+    base = ("stages", info.name)
+    used: list[str] = []
+    for path, axis, _whole in placeholders(raw):
+        if not axis:
+            diags.error(base + path, f"stages.{info.name}: unclosed '${{' in {show(_get(raw, path))}",
+                        "write ${axis} to take an axis value")
+        elif axis not in info.over:
+            where = "is not an axis of the design" if axis not in axes else f"is not in this stage's over {list(info.over)}"
+            diags.error(base + path, f"stages.{info.name}: ${{{axis}}} {where}",
+                        names_hint(axis, info.over) if axis not in axes else f"add {axis!r} to over")
+        elif axis not in axes:
+            diags.error(base + path, f"stages.{info.name}: ${{{axis}}} is derived from an upstream "
+                                     "stage; only design axes can be params")
+        elif axis not in used:
+            used.append(axis)
+    fields = info.op.params.model_fields
+    if "seed" in fields and raw.get("seed") is None and "seed" in info.over and "seed" in axes:
+        raw = {**raw, "seed": "${seed}"}   # the task's seed: its condition's seed axis
+        used.append("seed") if "seed" not in used else None
+    elif "seed" in fields and raw.get("seed") is None:
+        raw = {**raw, "seed": spec.seed}   # no seed axis: the spec's seed, explicit in the key
+    if any(p[1] == "" or p[1] not in axes or p[1] not in info.over for p in placeholders(raw)):
+        return
+    info.axis_params = tuple(used)
+    combos = list(dict.fromkeys(tuple(r[a] for a in used) for r in rows)) if used else [()]
+    seen_errors: set[tuple] = set()
+    for combo in combos:
+        condition = dict(zip(used, combo))
+        values = substitute(raw, condition)
+        when = ", ".join(f"{a}={v}" for a, v in condition.items())
+        context = f" (when {when})" if when else ""
+        try:
+            params = info.op.params.model_validate(values)
+        except ValidationError as exc:
+            local = Diagnostics(diags.file, diags.source_map)
+            report_validation_error(exc, local, info.op.params, values, base, context)
+            for d in local.items:
+                if (d.line, d.col, d.message.replace(context, "")) not in seen_errors:
+                    seen_errors.add((d.line, d.col, d.message.replace(context, "")))
+                    diags.items.append(d)
+            continue
+        info.combos[combo] = params
+        _check_refs(spec, info, params, infos, base, context, seen_errors, diags)
+
+
+def _check_refs(spec, info, params, infos, base, context, seen, diags) -> None:
+    for path, ref, value in refs_in_params(params):
+        target, _, split = value.partition(".")
+        kind = kind_of(target, spec, infos)
+        loc = base + path
+        problem = None
+        if kind is None:
+            everything = [*spec.data, *spec.models, *spec.stages]
+            problem = (f"stages.{info.name}.{_dotted(path)}: {target!r} is not a data source, model or stage",
+                       names_hint(target, everything))
+        elif kind not in ref.accepts:
+            problem = (f"stages.{info.name}.{_dotted(path)}: {target!r} is a {kind} "
+                       f"{'source' if kind == 'data' else ''}".rstrip() + f", but this param needs {_needs(ref)}",
+                       _candidates(ref, spec, infos))
+        elif kind == "data" and split:
+            source = spec.data[target]
+            splits = (source.split or {}) if isinstance(source, _LocalSource) else {}
+            if split not in splits:
+                problem = (f"stages.{info.name}.{_dotted(path)}: data source {target!r} has no split {split!r}",
+                           names_hint(split, splits) if splits else f"declare `split:` on data.{target}")
+        elif split:
+            problem = (f"stages.{info.name}.{_dotted(path)}: {value!r}: only data sources have parts (source.split)",
+                       None)
+        if target == info.name:
+            problem = (f"stages.{info.name}.{_dotted(path)}: a stage cannot read its own output", None)
+        if problem:
+            key = (loc, problem[0])
+            if key not in seen:
+                seen.add(key)
+                diags.error(loc, problem[0] + context, problem[1])
+        elif target in infos:
+            info.upstream.add(target)
+
+
+def _needs(ref: Ref) -> str:
+    words = {"data": "a data source", "model": "a model (models: entry or a training stage)",
+             "tokenizer": "a tokenizer stage", "table": "a stage that produces a table"}
+    return " or ".join(words[a] for a in ref.accepts)
+
+
+def _candidates(ref: Ref, spec: Spec, infos: dict[str, StageInfo]) -> str:
+    names = [n for n in [*spec.data, *spec.models, *infos] if kind_of(n, spec, infos) in ref.accepts]
+    return ("candidates: " + ", ".join(names)) if names else "nothing in this spec qualifies"
+
+
+def _dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _get(value: Any, path: tuple) -> Any:
+    for p in path:
+        value = value[p]
+    return value
+
+
+def available_axes(infos: dict[str, StageInfo], design_axes: list[str], order: list[str]) -> dict[str, dict[str, str]]:
+    """For each stage: derived axis -> the upstream stage that provides it."""
+    provided: dict[str, dict[str, str]] = {}
+    for name in order:
+        info = infos[name]
+        mine: dict[str, str] = {}
+        for up in sorted(info.upstream):
+            up_info = infos[up]
+            for axis in up_info.over:
+                if axis not in design_axes:
+                    mine.setdefault(axis, up)
+            params = up_info.any_params
+            if up_info.op.axes and params is not None:
+                for axis in up_info.op.axes(params):
+                    mine.setdefault(axis, up)
+        provided[name] = mine
+    return provided
+
+
+def check_over(infos, design_axes, provided, diags) -> None:
+    for name, info in infos.items():
+        upstream_broken = any(not infos[u].combos for u in info.upstream)
+        for i, axis in enumerate(info.over):
+            if axis in design_axes or axis in provided.get(name, {}) or upstream_broken:
+                continue
+            choices = list(design_axes) + list(provided.get(name, {}))
+            diags.error(("stages", name, "over", i),
+                        f"stages.{name}.over: {axis!r} is not an axis of the design or of an upstream stage",
+                        names_hint(axis, choices))
+        if len(set(info.over)) != len(info.over):
+            diags.error(("stages", name, "over"), f"stages.{name}.over lists an axis twice")
+
