@@ -11,6 +11,7 @@ once per distinct combination of the axes they use, not once per task.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,21 @@ def expand(spec, infos: dict[str, StageInfo], order: list[str], rows: list[dict]
            cost_ctx_factory, diags: Diagnostics) -> tuple[list[Task], dict[str, StagePlan]]:
     tasks: list[Task] = []
     stages: dict[str, StagePlan] = {}
+    # Expansion allocates ~10 objects per task and frees none: the cyclic garbage
+    # collector would rescan them all, again and again, for nothing (superlinear time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _expand_all(spec, infos, order, rows, design_axes, provided, data_digests, model_specs,
+                    env, cost_ctx_factory, diags, tasks, stages)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return tasks, stages
+
+
+def _expand_all(spec, infos, order, rows, design_axes, provided, data_digests, model_specs,
+                env, cost_ctx_factory, diags, tasks, stages) -> None:
     for name in order:
         info = infos[name]
         if not info.combos:
@@ -76,7 +92,6 @@ def expand(spec, infos: dict[str, StageInfo], order: list[str], rows: list[dict]
                              tasks, data_digests, model_specs, env, cost_ctx_factory, diags)
         plan.first, plan.count = first, len(tasks) - first
         stages[name] = plan
-    return tasks, stages
 
 
 def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
@@ -122,11 +137,21 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
     combo_pos = [pos[a] for a in info.axis_params]
     prefix = info.name + "/"
     derived_index = _derived_index(derived, base_axes, provided, infos, stages, tasks)
+    pieces: dict[tuple, tuple[str, str]] = {}   # (axis, type, value) -> (id part, key part)
+
+    def piece(axis: str, value: Any) -> tuple[str, str]:
+        found = pieces.get((axis, type(value), value))
+        if found is None:  # a few distinct values per axis: encode each once
+            found = (f"{axis}={format_value(value)}", canonical_json([axis, value]))
+            pieces[(axis, type(value), value)] = found
+        return found
+
     for base in bases:
         base_cond = dict(zip(base_axes, base))
         for values in _derived_values(derived_index, base_cond):
             cond = {**base_cond, **dict(zip(derived, values))}
             ordered = tuple((a, cond[a]) for a in over)
+            parts = [piece(a, v) for a, v in ordered]
             inputs = []
             missing = None
             for up, shared, adds, index in uplinks:
@@ -136,16 +161,17 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
                     break
                 selector = tuple((a, cond[a]) for a in adds)
                 inputs.extend((i, selector) for i in found)
-            task_id = prefix + "/".join(f"{a}={format_value(v)}" for a, v in ordered) if ordered else info.name
+            task_id = prefix + "/".join(p[0] for p in parts) if ordered else info.name
             if missing:
                 diags.error(("stages", info.name), f"task {task_id} has no input from stage {missing!r}: "
                                                    "the design excludes every matching condition", at="key")
                 continue
             combo = tuple(ordered[i][1] for i in combo_pos)
             h = hashlib.sha256()
-            h.update(f"{static}|{digests[combo]}|{canonical_json(ordered)}".encode())
+            h.update(f"{static}|{digests[combo]}|{','.join(p[1] for p in parts)}".encode())
             for i, selector in inputs:
-                h.update(f"|{tasks[i].key}{canonical_json(selector) if selector else ''}".encode())
+                sel = ",".join(piece(a, v)[1] for a, v in selector)
+                h.update(f"|{tasks[i].key}{sel}".encode())
             tasks.append(Task(task_id, info.name, ordered, tuple(inputs), h.hexdigest(), combo))
     res = info.stage.resources
     return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, costs,

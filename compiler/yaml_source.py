@@ -120,20 +120,24 @@ class _Builder:
         if node.tag != _MAP:
             self.problem(node.start_mark, f"YAML tag {node.tag!r} is not allowed in a spec",
                          "use plain mappings")
+        own = {id(k) for k, _ in node.value if k.tag != _MERGE}
         try:
             self._scalars.flatten_mapping(node)   # resolves `<<: *anchor` merge keys
         except yaml.MarkedYAMLError as exc:
             self.problem(exc.problem_mark or node.start_mark, str(exc.problem))
         out: dict[str, Any] = {}
+        explicit: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node.start_mark, "a key must be a plain name, not a list or mapping")
                 continue
             key = key_node.value  # the key as written: `on:` stays "on", `1e3:` stays "1e3"
-            if key in out:
+            if key in out and (key in explicit or id(key_node) not in own):
                 self.problem(key_node.start_mark, f"duplicate key {key!r}",
                              "each key may appear once; YAML would silently keep the last one")
                 continue
+            if id(key_node) in own:
+                explicit.add(key)  # an explicit key overrides one merged in by `<<`
             out[key] = self.child(value_node, path + (key,), key_node.start_mark, depth)
         return out
 

@@ -1,0 +1,137 @@
+"""Multiple-choice accuracy, scored by log-probability over the answer options only.
+
+Each item (BBQ-style: context, question, options ans0..ans2, integer label) is
+rendered with `template` and the model picks the option it finds most likely.
+It never generates text, so its answer is always one of the options
+("accuracy constrained to the answer tokens"). Two scorings:
+
+    letters  the prompt lists the options as "A. ...", "B. ..." and the model
+             scores the letter tokens " A", " B", ... after the prompt: one
+             forward pass per item, as in MMLU-style evaluation.
+    options  the model scores each whole option text after the prompt (summed or
+             averaged by `reduction`): better for small models that have not
+             learnt the letter format.
+
+Output: one row per item, the items' own columns (context_condition,
+question_polarity, answer_info ...) carried alongside:
+
+    item        0-based index of the item in `items`
+    chosen      index of the highest-scoring option
+    correct     chosen == the item's label
+    p_correct   probability of the labelled option, normalised over the options
+    logp_0 ...  log-probability of each option (one column per entry of
+                fields.options, in that order)
+
+Cost: 2·N·D, one sequence per item with `letters`, one per option with `options`.
+"""
+from __future__ import annotations
+
+import string
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, distinct_from,
+                       forward_cost, text_tokens, unique_list)
+from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
+
+PLACEHOLDERS = ("context", "question", "options")
+DEFAULT_TEMPLATES = {
+    "letters": "{context}\n{question}\n{options}\nAnswer:",
+    "options": "{context}\n{question}\nAnswer:",
+}
+
+
+def placeholders(template: str) -> set[str]:
+    """Names of the {placeholders} in a format string; ValueError if it is malformed."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as err:  # unbalanced braces
+        raise ValueError(f"template is not a valid format string: {err}") from None
+
+
+class Fields(OpParams):
+    context: str | None = Field(default="context", min_length=1, description=(
+        "Field holding the passage the question is about; None if items have none."))
+    question: str = Field(default="question", min_length=1, validate_default=True,
+                          description="Field holding the question.")
+    options: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2, max_length=26),
+                       AfterValidator(unique_list), Field(description=(
+                           "Fields holding the answer options, in order (2 to 26: letters "
+                           "A-Z); `label` indexes this list. BBQ: [ans0, ans1, ans2]."))] = ["ans0", "ans1", "ans2"]
+    label: str = Field(default="label", min_length=1, validate_default=True, description=(
+        "Field holding the 0-based index of the correct option."))
+
+    @field_validator("question", "label")
+    @classmethod
+    def _distinct(cls, value: str, info: ValidationInfo) -> str:
+        return distinct_from(value, info, "context", "question")
+
+
+class Params(OpParams):
+    model: ModelRef = Field(description=(
+        "Model to evaluate: a `models:` entry or a model-producing stage."))
+    tokenizer: Tokenizer = None
+    items: DataRef = Field(description="Data source of the questions, one record per item.")
+    fields: Fields = Field(default_factory=Fields, description=(
+        "Which record fields hold the context, question, options and label. The "
+        "defaults match BBQ."))
+    scoring: Literal["letters", "options"] = Field(default="letters", description=(
+        "letters: score only the option letters after a prompt listing the options; "
+        "options: score each option's full text. See the op's doc."))
+    template: str | None = Field(default=None, description=(
+        "Prompt format with {context}, {question} and {options} (the lettered option "
+        "list, required with letters scoring). None (default) = "
+        "\"{context}\\n{question}\\n{options}\\nAnswer:\" for letters, the same without "
+        "{options} for options. A missing context renders as an empty string."))
+    reduction: Literal["sum", "mean"] = Field(default="sum", description=(
+        "With options scoring: sum of the option's token log-probs (default) or their "
+        "mean, which removes the bias towards short options. Letters are single tokens."))
+    bos: Bos = "auto"
+    precision: InferPrecision = "fp32"
+    batch_tokens: BatchTokens = 16384
+
+    @field_validator("template")
+    @classmethod
+    def _template_names(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        names = placeholders(value)
+        unknown = sorted(names - set(PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"template uses unknown placeholders {unknown}; "
+                             f"allowed: {list(PLACEHOLDERS)} (write {{{{ and }}}} for braces)")
+        if info.data.get("scoring") == "letters" and "options" not in names:
+            raise ValueError("scoring: letters needs {options} in the template, or the "
+                             "model never sees which letter stands for which option")
+        return value
+
+    @property
+    def prompt_template(self) -> str:
+        return self.template if self.template is not None else DEFAULT_TEMPLATES[self.scoring]
+
+
+def columns(p: Params) -> tuple[str, ...]:
+    return ("item", "chosen", "correct", "p_correct") + tuple(
+        f"logp_{i}" for i in range(len(p.fields.options)))
+
+
+def cost(p: Params, ctx: CostContext) -> Cost:
+    sequences = 1 if p.scoring == "letters" else len(p.fields.options)
+    # The template's own text is the "prompt"; the item's fields are in its record size.
+    template = p.prompt_template.format(context="", question="", options="")
+    return forward_cost(ctx, p.model, p.items, sequences_per_record=sequences,
+                        prompts=[template],
+                        note=f"2·N·D, {sequences} sequence(s) per item ({p.scoring} scoring)")
+
+
+OP = Op(
+    name="eval.multiple_choice",
+    version=1,
+    params=Params,
+    produces="table",
+    cost=cost,
+    doc=__doc__,
+    columns=columns,
+    carries="items",
+)

@@ -1,0 +1,181 @@
+"""What SFT, DPO and ORPO share: the params of a TRL fine-tuning run and its cost.
+
+`FinetuneParams` holds every knob the three trainers have in common; each op adds
+only its own (the field mapping of its data, `beta`, the reference model). Every
+TRL flag that differs between CPU and GPU (precision, gradient checkpointing) is a
+param with an explicit default here, never left to TRL: TRL defaults to bf16 and
+gradient checkpointing, which fail or crawl on CPU.
+
+Cost per processed token: 6·N with full fine-tuning; ≈4·N with LoRA (forward 2N +
+activation gradients 2N; frozen weights get no weight gradients, the adapters are
+negligible). Preference trainers process chosen and rejected sequences (2 per
+example); DPO also runs a reference forward pass, +2·N_ref per token.
+"""
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .._common import (UNKNOWN_DATA, UNKNOWN_MODEL, Seed, TextField, Tokenizer,
+                       TrainPrecision, distinct_from, sequence_tokens)
+from .._op import Cost, CostContext, DataRef, ModelRef, OpParams
+
+
+class Replay(OpParams):
+    data: DataRef = Field(description=(
+        "General text replayed during fine-tuning (e.g. the pretraining corpus), to "
+        "limit forgetting; trained with the plain next-token loss."))
+    text_field: TextField = "text"
+    ratio: float = Field(ge=0.0, lt=1.0, description=(
+        "Share of training examples drawn from `replay.data`, in [0, 1). 0 keeps the "
+        "stage in a replay sweep as the no-replay control."))
+
+
+class Lora(OpParams):
+    r: int = Field(default=8, gt=0, description=(
+        "Rank of the low-rank update. Higher = more capacity and memory; 8-64 is usual."))
+    alpha: float = Field(default=16.0, gt=0.0, description=(
+        "LoRA scaling numerator: updates are scaled by alpha / r. Keep alpha/r fixed "
+        "when sweeping r so the learning rate keeps its meaning."))
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0, description=(
+        "Dropout on the adapter input. 0 for short runs; 0.05-0.1 against overfitting."))
+    target_modules: list[str] | None = Field(default=None, min_length=1, description=(
+        "Module names to adapt, e.g. [c_attn, c_proj] for GPT-2. None (default) = every "
+        "linear layer except the output head (PEFT's \"all-linear\")."))
+
+
+class PreferenceFields(OpParams):
+    """Field names of a preference record (DPO and ORPO)."""
+
+    prompt: str = Field(default="prompt", min_length=1, description=(
+        "Field holding the prompt; its tokens condition both responses but are not "
+        "trained on."))
+    # validate_default: a prompt renamed to "chosen" must clash with the default chosen.
+    chosen: str = Field(default="chosen", min_length=1, validate_default=True,
+                        description="Field holding the preferred response.")
+    rejected: str = Field(default="rejected", min_length=1, validate_default=True,
+                          description="Field holding the dispreferred response.")
+
+    @field_validator("chosen", "rejected")
+    @classmethod
+    def _distinct(cls, value: str, info: ValidationInfo) -> str:
+        return distinct_from(value, info, "prompt", "chosen")
+
+
+class FinetuneParams(OpParams):
+    # Sequences a trainer processes per training example (chosen + rejected = 2).
+    SEQUENCES: ClassVar[int] = 1
+
+    model: ModelRef = Field(description=(
+        "Model to fine-tune: a `models:` entry or a stage that produced a model (e.g. "
+        "pretraining, or SFT before DPO)."))
+    tokenizer: Tokenizer = None
+    data: DataRef = Field(description="Fine-tuning data: a data source or `source.split`.")
+    replay: Replay | None = Field(default=None, description=(
+        "Mix general text into training. None (default) = fine-tuning data only."))
+    lora: Lora | None = Field(default=None, description=(
+        "Train LoRA adapters (peft) instead of all weights. None (default) = full "
+        "fine-tuning. The produced model has the adapters merged in."))
+    lr: float = Field(gt=0.0, description=(
+        "Peak learning rate. Required: good values differ by orders of magnitude "
+        "between methods (full SFT ~1e-5, DPO ~5e-7, LoRA ~1e-4)."))
+    lr_schedule: Literal["linear", "cosine", "constant"] = Field(default="linear", description=(
+        "Decay after warmup (to 0 at the last step), or constant. linear is TRL's default."))
+    steps: int | None = Field(default=None, gt=0, description=(
+        "Optimiser steps. Set exactly one of steps and epochs; steps make runs with "
+        "different data sizes comparable and allow checkpoint_every."))
+    epochs: float | None = Field(default=None, gt=0.0, description=(
+        "Passes over `data` (fractions allowed). Set exactly one of steps and epochs."))
+    warmup_steps: int = Field(default=0, ge=0, description=(
+        "Steps of linear warmup from 0 to `lr`; at most `steps` when steps are set."))
+    batch_size: int = Field(default=8, gt=0, description=(
+        "Examples per micro-batch on one device; the effective batch is "
+        "batch_size × grad_accum."))
+    grad_accum: int = Field(default=1, gt=0, description=(
+        "Micro-batches accumulated per optimiser step: a bigger effective batch "
+        "without more memory."))
+    max_length: int = Field(default=512, gt=0, description=(
+        "Truncate each training sequence (prompt + response) to this many tokens."))
+    weight_decay: float = Field(default=0.0, ge=0.0, description=(
+        "AdamW weight decay (TRL's default 0). Rarely matters for short fine-tunes."))
+    max_grad_norm: float | None = Field(default=1.0, gt=0.0, description=(
+        "Clip the global gradient norm to this value; None disables clipping."))
+    precision: TrainPrecision = "fp32"
+    gradient_checkpointing: bool = Field(default=False, description=(
+        "Recompute activations in the backward pass: ~30% slower, much less memory. "
+        "Explicitly off by default because TRL turns it on, which breaks small CPU runs."))
+    checkpoint_every: int | None = Field(default=None, gt=0, description=(
+        "Save the model every this many steps (and at the end), adding a `checkpoint` "
+        "axis, e.g. to monitor the likelihood of preferred responses during preference "
+        "training with eval.logprob_pairs. Needs `steps`."))
+    seed: Seed = None
+
+    @field_validator("warmup_steps")
+    @classmethod
+    def _warmup_fits(cls, value: int, info: ValidationInfo) -> int:
+        steps = info.data.get("steps")
+        if steps is not None and value > steps:
+            raise ValueError(f"warmup_steps ({value}) exceeds steps ({steps})")
+        return value
+
+    @field_validator("checkpoint_every")
+    @classmethod
+    def _needs_steps(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # "steps" is missing from info.data when it failed its own validation.
+        if value is not None and "steps" in info.data and info.data["steps"] is None:
+            raise ValueError("checkpoint_every needs `steps`: with `epochs` the step count "
+                             "is unknown until the data is tokenized")
+        return value
+
+    @model_validator(mode="after")
+    def _one_length(self) -> "FinetuneParams":
+        if (self.steps is None) == (self.epochs is None):
+            raise ValueError("set exactly one of `steps` and `epochs`")
+        return self
+
+    def reference_model(self) -> str | None:
+        """Model run as a frozen reference (forward only), if the method has one."""
+        return None
+
+
+def finetune_axes(p: FinetuneParams) -> dict[str, list]:
+    if p.checkpoint_every is None or p.steps is None:
+        return {}
+    return {"checkpoint": sorted(set(range(p.checkpoint_every, p.steps + 1,
+                                           p.checkpoint_every)) | {p.steps})}
+
+
+def finetune_cost(p: FinetuneParams, ctx: CostContext) -> Cost:
+    """k·N·D over every sequence trained on, plus the reference model's forward passes."""
+    ratio = p.replay.ratio if p.replay else 0.0
+    task = sequence_tokens(ctx, p.data, cap=p.max_length)
+    replay = sequence_tokens(ctx, p.replay.data, cap=p.max_length) if p.replay else None
+    if p.steps is not None:
+        examples = float(p.steps * p.batch_size * p.grad_accum)
+    elif task is not None:
+        examples = p.epochs * task[0] / (1.0 - ratio)  # replay examples come on top
+    else:
+        return Cost(note=UNKNOWN_DATA)
+    # Unknown sizes fall back to full-length sequences: an upper bound.
+    task_len = task[1] if task else float(p.max_length)
+    replay_len = replay[1] if replay else float(p.max_length)
+    task_tokens = examples * (1.0 - ratio) * p.SEQUENCES * task_len
+    tokens = task_tokens + examples * ratio * replay_len
+
+    n_params = ctx.model_params(p.model)
+    if n_params is None:
+        return Cost(tokens=tokens, note=UNKNOWN_MODEL)
+    k, how = (4.0, "≈4·N·D with LoRA: no weight gradients") if p.lora else (6.0, "6·N·D")
+    flops, note = k * n_params * tokens, how
+    ref = p.reference_model()
+    if ref is not None:
+        n_ref = ctx.model_params(ref)
+        if n_ref is None:
+            note += "; reference model size unknown, its forward passes not counted"
+        else:
+            flops += 2.0 * n_ref * task_tokens
+            note += " + 2·N_ref·D reference forward"
+    if p.SEQUENCES > 1:
+        note += f"; {p.SEQUENCES} sequences (chosen, rejected) per example"
+    return Cost(flops=flops, tokens=tokens, note=note)

@@ -1,0 +1,110 @@
+"""The op registry as a whole: names, docs, versions, described params, refs."""
+from __future__ import annotations
+
+import importlib
+import json
+import typing
+
+import pytest
+from pydantic import BaseModel
+
+from specc.compiler.registry import UnknownName
+from specc.ops import OPS, Op, OpNotImplemented, OpParams, Ref
+
+EXPECTED = {
+    "train.tokenizer", "train.pretrain", "train.sft", "train.dpo", "train.orpo",
+    "eval.logprob_pairs", "eval.multiple_choice", "eval.perplexity",
+    "probe.activations", "probe.linear", "probe.logit_lens", "probe.diff_means",
+    "probe.steer", "probe.graft",
+    "analyse.corpus_stats", "analyse.correlate", "analyse.bootstrap",
+    "analyse.effect_size", "analyse.variance_ratio",
+}
+ALL = OPS.items()
+
+
+def submodels(cls: type[BaseModel]) -> typing.Iterator[tuple[str, type[BaseModel]]]:
+    yield "", cls
+    for name, field in cls.model_fields.items():
+        for arg in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                for sub, model in submodels(arg):
+                    yield f"{name}.{sub}", model
+
+
+def refs(annotation: object, metadata: list) -> set[tuple[str, ...]]:
+    found = {m.accepts for m in metadata if isinstance(m, Ref)}
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, Ref):
+            found.add(arg.accepts)
+        found |= refs(arg, [])
+    return found
+
+
+def ref_paths(cls: type[BaseModel]) -> dict[str, set[tuple[str, ...]]]:
+    out = {}
+    for prefix, model in submodels(cls):
+        for name, field in model.model_fields.items():
+            if found := refs(field.annotation, field.metadata):
+                out[prefix + name] = found
+    return out
+
+
+def test_registry_holds_exactly_the_designed_ops():
+    assert set(OPS) == EXPECTED
+
+
+def test_registry_is_frozen():
+    with pytest.raises(RuntimeError, match="frozen"):
+        OPS.register("train.extra", ALL[0][1])
+
+
+def test_unknown_op_suggests_close_name():
+    with pytest.raises(UnknownName, match="did you mean 'train.pretrain'"):
+        OPS.get("train.pretrian")
+
+
+@pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
+def test_op_is_well_formed(name: str, op: Op):
+    assert op.name == name
+    module = importlib.import_module(f"specc.ops.{name}")
+    assert module.OP is op and module.Params is op.params
+    assert op.doc == module.__doc__ and len(op.doc.strip()) > 100
+    assert isinstance(op.version, int) and op.version >= 1
+    assert issubclass(op.params, OpParams)
+    assert op.produces in ("model", "tokenizer", "table")
+    json.dumps(op.params.model_json_schema())  # editors get a schema for every op
+
+
+@pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
+def test_every_param_is_described(name: str, op: Op):
+    for prefix, model in submodels(op.params):
+        assert issubclass(model, OpParams), f"{name}: {prefix} must forbid unknown keys"
+        for field, info in model.model_fields.items():
+            assert info.description and len(info.description) > 15, f"{name}: {prefix}{field}"
+
+
+@pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
+def test_carries_names_a_data_param(name: str, op: Op):
+    if op.carries is not None:
+        assert ref_paths(op.params)[op.carries] == {("data",)}
+
+
+@pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
+def test_execute_fails_loudly_until_run_lands(name: str, op: Op):
+    assert op.run is None
+    with pytest.raises(OpNotImplemented, match=name):
+        op.execute()
+
+
+def test_reference_params_use_the_ref_annotations():
+    assert ref_paths(OPS.get("train.pretrain").params) == {
+        "model": {("model",)}, "tokenizer": {("tokenizer",)}, "data": {("data",)},
+        "inject.data": {("data",)}}
+    assert ref_paths(OPS.get("train.dpo").params) == {
+        "model": {("model",)}, "tokenizer": {("tokenizer",)}, "data": {("data",)},
+        "replay.data": {("data",)}, "reference": {("model",)}}
+    assert ref_paths(OPS.get("probe.steer").params) == {
+        "model": {("model",)}, "tokenizer": {("tokenizer",)}, "directions": {("table",)},
+        "items": {("data",)}}
+    assert ref_paths(OPS.get("analyse.correlate").params) == {
+        "table": {("table", "data")}, "y_table": {("table", "data")}}

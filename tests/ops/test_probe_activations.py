@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from specc.ops import OPS
+
+OP = OPS.get("probe.activations")
+
+
+def params(**kw):
+    return OP.params(**{"model": "tiny", "data": "pairs", **kw})
+
+
+def test_defaults_and_columns():
+    p = params()
+    assert (p.layers, p.site, p.pooling) == ("all", "residual", "last")
+    assert OP.columns(p) == ("item", "layer", "activation")
+    assert OP.columns(params(pooling="all")) == ("item", "layer", "position", "activation")
+    assert OP.carries == "data"
+
+
+@pytest.mark.parametrize("kw", [{"layers": [-1]}, {"site": "embed"}, {"pooling": "max"},
+                                {"max_length": 0}])
+def test_rejects(kw):
+    with pytest.raises(ValidationError):
+        params(**kw)
+
+
+def test_cost_caps_texts_at_max_length(ctx):
+    assert OP.cost(params(data="corpus", max_length=100), ctx).flops == 2 * 1_000_000 * 10 * 100
