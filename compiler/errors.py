@@ -40,7 +40,7 @@ class SpecErrors(Exception):
 def did_you_mean(name: object, candidates: Iterable[str]) -> str | None:
     """'did you mean ...' for a misspelt name, or None when nothing is close."""
     candidates = sorted({str(c) for c in candidates})
-    close = difflib.get_close_matches(str(name), candidates, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(str(name), candidates, n=3, cutoff=0.7)
     if not close:
         return None
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -1,6 +1,7 @@
 """Turn pydantic's validation errors into diagnostics a researcher can act on."""
 from __future__ import annotations
 
+import difflib
 import re
 import types
 import typing
@@ -90,7 +91,20 @@ def _pick_union(tp: Any, raw: Any) -> type[BaseModel] | None:
 def report_validation_error(exc: ValidationError, diags: Diagnostics, root: type[BaseModel],
                             raw: Any, prefix: tuple = (), context: str = "") -> None:
     """Add one diagnostic per pydantic error, located with the source map."""
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A misspelt key shows up twice: as unknown ('stesp') and as missing ('steps').
+    # Report it once, as the unknown key with its suggestion.
+    typos = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = _clean_loc(err["loc"])
+            siblings = [e["loc"][-1] for e in errors if e["type"] == "missing"
+                        and _clean_loc(e["loc"])[:-1] == loc[:-1]]
+            for match in difflib.get_close_matches(str(loc[-1]), [str(s) for s in siblings], n=1, cutoff=0.7):
+                typos.add(loc[:-1] + (match,))
+    for err in errors:
+        if err["type"] == "missing" and _clean_loc(err["loc"]) in typos:
+            continue
         loc = prefix + _clean_loc(err["loc"])
         kind, msg, value = err["type"], err["msg"], err.get("input")
         where = dotted(loc)

@@ -22,7 +22,7 @@ AxisValue = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- data sources
@@ -170,7 +170,7 @@ ModelSpec = Annotated[
 class Conditions(BaseModel):
     """The design matrix: every other key is an axis with its list of values."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     __pydantic_extra__: dict[str, Annotated[list[AxisValue], Field(min_length=1)]]
 
     zip: list[dict[Name, Annotated[list[AxisValue], Field(min_length=1)]]] = Field(
@@ -209,7 +209,7 @@ class Resources(Strict):
     @field_validator("gpus")
     @classmethod
     def _whole_gpus(cls, v: float) -> float:
-        if v > 1 and v != int(v):
+        if v > 1 and not float(v).is_integer():
             raise ValueError(f"gpus={v}: more than one GPU must be a whole number (Ray's rule)")
         return v
 
@@ -217,7 +217,7 @@ class Resources(Strict):
 class Stage(BaseModel):
     """A step of the experiment; keys other than these are the op's params."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     op: str = Field(description="Registered op name, see `specc ops`.")
     over: list[Name] = Field(default_factory=list, description="Axes this stage varies along.")
     resources: Resources = Field(default_factory=Resources)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Sequence
 
-from pydantic import Field, NonNegativeInt, ValidationInfo, WrapValidator
+from pydantic import AfterValidator, Field, NonNegativeInt, ValidationInfo, WrapValidator
 
 from ._op import BYTES_PER_TOKEN, Cost, CostContext, TokenizerRef
 
@@ -27,6 +27,10 @@ def unique_list(values: list) -> list:
     if seen:
         raise ValueError(f"duplicate values {sorted(set(map(repr, seen)))}: list each once")
     return values
+
+
+# `Annotated[list[X], Unique]`: a list param whose entries must be distinct.
+Unique = AfterValidator(unique_list)
 
 
 def distinct_from(value: object, info: ValidationInfo, *others: str) -> object:

@@ -21,7 +21,7 @@ Artifact = Literal["model", "tokenizer", "table"]
 class OpParams(BaseModel):
     """Base of every op's params: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic import Field, ValidationInfo
 
-from .._common import unique_list
+from .._common import Unique
 from .._op import TableOrDataRef
 
 Table = Annotated[
@@ -23,7 +23,7 @@ Table = Annotated[
 
 Column = Annotated[str, Field(min_length=1)]
 
-ColumnList = Annotated[list[Column], AfterValidator(unique_list)]
+ColumnList = Annotated[list[Column], Unique]
 
 Per = Annotated[
     ColumnList,

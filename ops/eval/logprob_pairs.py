@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, distinct_from,
-                       forward_cost, unique_list)
+from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, Unique, distinct_from,
+                       forward_cost)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 from ._pairs import PAIR_COLUMNS, Bad, Context, Good, Reduction, Separator
 
@@ -43,11 +43,10 @@ class Params(OpParams):
     bad: Bad
     context: Context = None
     separator: Separator = " "
-    prompts: Annotated[list[str], Field(min_length=1), AfterValidator(unique_list), Field(
-        description=(
-            "Prefixes prepended to every item; each gives its own rows. [\"\"] (default) "
-            "scores items alone. Several prompts average out wording effects "
-            "(e.g. 50 neutral prefixes)."))] = [""]
+    prompts: Annotated[list[str], Unique] = Field(default=[""], min_length=1, description=(
+        "Prefixes prepended to every item; each gives its own rows. [\"\"] (default) "
+        "scores items alone. Several prompts average out wording effects (e.g. 50 "
+        "neutral prefixes)."))
     reduction: Reduction = "sum"
     bos: Bos = "auto"
     precision: InferPrecision = "fp32"

@@ -29,10 +29,10 @@ from __future__ import annotations
 import string
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, distinct_from,
-                       forward_cost, text_tokens, unique_list)
+from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, Unique, distinct_from,
+                       forward_cost)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 PLACEHOLDERS = ("context", "question", "options")
@@ -55,10 +55,10 @@ class Fields(OpParams):
         "Field holding the passage the question is about; None if items have none."))
     question: str = Field(default="question", min_length=1, validate_default=True,
                           description="Field holding the question.")
-    options: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2, max_length=26),
-                       AfterValidator(unique_list), Field(description=(
-                           "Fields holding the answer options, in order (2 to 26: letters "
-                           "A-Z); `label` indexes this list. BBQ: [ans0, ans1, ans2]."))] = ["ans0", "ans1", "ans2"]
+    options: Annotated[list[Annotated[str, Field(min_length=1)]], Unique] = Field(
+        default=["ans0", "ans1", "ans2"], min_length=2, max_length=26, description=(
+            "Fields holding the answer options, in order (2 to 26: letters A-Z); `label` "
+            "indexes this list. BBQ: [ans0, ans1, ans2]."))
     label: str = Field(default="label", min_length=1, validate_default=True, description=(
         "Field holding the 0-based index of the correct option."))
 

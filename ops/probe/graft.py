@@ -33,11 +33,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, NonNegativeInt, ValidationInfo, field_validator
+from pydantic import Field, NonNegativeInt, ValidationInfo, field_validator
 
 from .._common import (UNKNOWN_DATA, UNKNOWN_MODEL, BatchTokens, Bos, InferPrecision,
-                       MaxLength, TextField, Tokenizer, distinct_from, sequence_tokens,
-                       unique_list)
+                       MaxLength, TextField, Tokenizer, Unique, distinct_from, sequence_tokens)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 
@@ -49,10 +48,9 @@ class Params(OpParams):
     tokenizer: Tokenizer = None
     data: DataRef = Field(description="Prefixes both models read, one record per item.")
     text_field: TextField = "text"
-    layers: Annotated[list[NonNegativeInt], Field(min_length=1), AfterValidator(unique_list),
-                      Field(description=(
-                          "Blocks (0-based) whose MLPs are grafted, e.g. the last four. "
-                          "Checked against the models' depth at run time."))]
+    layers: Annotated[list[NonNegativeInt], Unique] = Field(min_length=1, description=(
+        "Blocks (0-based) whose MLPs are grafted, e.g. the last four. Checked against the "
+        "models' depth at run time."))
     sweep: Literal["together", "each", "from"] = Field(default="together", description=(
         "Which grafts to run: together (all layers at once), each (one per layer) or "
         "from (every suffix of the sorted layers). See the op's doc."))

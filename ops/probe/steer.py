@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, NonNegativeInt, ValidationInfo, field_validator
+from pydantic import Field, NonNegativeInt, ValidationInfo, field_validator
 
-from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, distinct_from,
-                       forward_cost, unique_list)
+from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, Unique, distinct_from,
+                       forward_cost)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams, TableRef
 from ..eval._pairs import PAIR_COLUMNS, Bad, Context, Good, Reduction, Separator
 
@@ -46,10 +46,9 @@ class Params(OpParams):
     direction_layer: NonNegativeInt | None = Field(default=None, description=(
         "Which layer's direction to add. None (default) = `layer`. Set it to transfer "
         "a direction found at one layer to another."))
-    alphas: Annotated[list[float], Field(min_length=1), AfterValidator(unique_list), Field(
-        description=(
-            "Steering strengths, one set of rows each. Include 0.0 as the baseline and "
-            "negative values to steer away from the concept."))]
+    alphas: Annotated[list[float], Unique] = Field(min_length=1, description=(
+        "Steering strengths, one set of rows each. Include 0.0 as the baseline and "
+        "negative values to steer away from the concept."))
     items: DataRef = Field(description="Data source of the pairs to score, one record per item.")
     good: Good
     bad: Bad

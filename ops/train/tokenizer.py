@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .._common import UNKNOWN_DATA, TextField
+from .._common import UNKNOWN_DATA, TextField, Unique
 from .._op import Cost, CostContext, DataRef, Op, OpParams
 
 BYTE_ALPHABET = 256  # byte-level BPE starts from every byte value
@@ -34,10 +34,11 @@ class Params(OpParams):
     min_frequency: int = Field(default=2, ge=1, description=(
         "A pair must occur at least this often to be merged. Raise it on noisy corpora "
         "to avoid merges for typos; 2 (default) drops only one-off pairs."))
-    special_tokens: Annotated[list[Annotated[str, Field(min_length=1)]], Field(description=(
-        "Tokens that are never split and get the first ids. The first one doubles as "
-        "BOS/EOS/padding, like GPT-2's <|endoftext|>, which is also what `bos: auto` "
-        "in eval ops looks for."))] = ["<|endoftext|>"]
+    special_tokens: Annotated[list[Annotated[str, Field(min_length=1)]], Unique] = Field(
+        default=["<|endoftext|>"], description=(
+            "Tokens that are never split and get the first ids. The first one doubles as "
+            "BOS/EOS/padding, like GPT-2's <|endoftext|>, which is also what `bos: auto` "
+            "in eval ops looks for."))
     add_prefix_space: bool = Field(default=False, description=(
         "Treat the start of each text as if preceded by a space, so a first word gets "
         "the same token as mid-sentence. GPT-2 uses False; set True when scoring "
@@ -45,8 +46,6 @@ class Params(OpParams):
 
     @model_validator(mode="after")
     def _fits(self) -> "Params":
-        if len(set(self.special_tokens)) != len(self.special_tokens):
-            raise ValueError("special_tokens lists a token twice")
         if self.vocab_size <= BYTE_ALPHABET + len(self.special_tokens):
             raise ValueError(
                 f"vocab_size {self.vocab_size} leaves no room for merges: it must exceed "

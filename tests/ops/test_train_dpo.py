@@ -15,7 +15,8 @@ def params(**kw):
 def test_defaults():
     p = params()
     assert p.beta == 0.1 and p.loss_type == "sigmoid" and p.reference is None
-    assert (p.fields.prompt, p.fields.chosen, p.fields.rejected) == ("prompt", "chosen", "rejected")
+    fields = (p.fields.prompt, p.fields.chosen, p.fields.rejected)
+    assert fields == ("prompt", "chosen", "rejected")
 
 
 @pytest.mark.parametrize("kw", [{"beta": 0}, {"loss_type": "kto"},
