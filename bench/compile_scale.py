@@ -30,10 +30,12 @@ conditions:
   model: [{model_names}]
   layer: [{layers}]
 stages:
+  tok: {{op: train.tokenizer, data: corpus, vocab_size: 1024}}
   pretrain:
     op: train.pretrain
     over: [model]
     model: ${{model}}
+    tokenizer: tok
     data: corpus
     steps: {steps}
     checkpoint_every: 10
@@ -61,7 +63,7 @@ def write_spec(folder: Path, tasks: int) -> tuple[Path, int]:
     (folder / "corpus.txt").write_text("To be, or not to be: that is the question.\n" * 100)
     path = folder / f"scale-{tasks}.yaml"
     path.write_text(text)
-    return path, MODELS + MODELS * checkpoints * LAYERS
+    return path, 1 + MODELS + MODELS * checkpoints * LAYERS
 
 
 def main() -> None:

@@ -113,6 +113,7 @@ def _check_params(spec: Spec, info: StageInfo, rows: list[dict], axes: set[str],
             continue
         info.combos[combo] = params
         _check_refs(spec, info, params, infos, base, context, seen_errors, diags)
+        _check_tokenizer(spec, info, params, infos, base, context, seen_errors, diags)
 
 
 def _check_refs(spec, info, params, infos, base, context, seen, diags) -> None:
@@ -147,6 +148,26 @@ def _check_refs(spec, info, params, infos, base, context, seen, diags) -> None:
                 diags.error(loc, problem[0] + context, problem[1])
         elif target in infos:
             info.upstream.add(target)
+
+
+def _check_tokenizer(spec, info, params, infos, base, context, seen, diags) -> None:
+    """A model built from a config has no tokenizer of its own: some stage on its
+    chain must name one (a trained model keeps the tokenizer it was trained with)."""
+    if "tokenizer" not in type(params).model_fields or getattr(params, "tokenizer") is not None:
+        return
+    name, hops = getattr(params, "model", None), 0
+    while isinstance(name, str) and name in infos and hops < len(infos):
+        upstream = infos[name].any_params
+        if upstream is None or getattr(upstream, "tokenizer", None) is not None:
+            return
+        name, hops = getattr(upstream, "model", None), hops + 1
+    model = spec.models.get(name) if isinstance(name, str) else None
+    if getattr(model, "kind", None) == "config":
+        message = (f"stages.{info.name}: model {name!r} is built from a config and has no tokenizer"
+                   + context)
+        if (base, message) not in seen:
+            seen.add((base, message))
+            diags.error(base, message, "set `tokenizer:` to a train.tokenizer stage", at="key")
 
 
 def _needs(ref: Ref) -> str:

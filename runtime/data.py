@@ -1,0 +1,68 @@
+"""Load a spec's data sources as `datasets.Dataset`s, offline for local files.
+
+Local sources go through `datasets`' packaged builders (text, json, csv,
+parquet) on the exact files the compiler resolved (inside the data roots).
+Splits are deterministic: a text corpus is cut into contiguous parts in file
+order (neighbouring lines of a held-out part never leak into training); record
+data is permuted with the spec's seed, then cut by the declared fractions.
+Hub sources are loaded by path, config name and pinned revision.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from specc.compiler.spec_model import HubSource
+
+_BUILDERS = {"text": "text", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
+
+
+def load_hub(source: HubSource) -> Any:
+    """A hub dataset at its pinned revision (streams when `streaming: true`)."""
+    return datasets.load_dataset(source.hf, source.name, revision=source.revision,
+                                 split=source.split, streaming=source.streaming)
+
+
+def load_local(kind: str, files: tuple[Path, ...], cache_dir: str | None = None) -> datasets.Dataset:
+    """All records of a local source, in file order."""
+    if kind not in _BUILDERS:
+        raise ValueError(f"unknown local data kind {kind!r}; expected one of {sorted(_BUILDERS)}")
+    return datasets.load_dataset(_BUILDERS[kind], data_files=[str(f) for f in files], split="train",
+                                 cache_dir=cache_dir)
+
+
+def split_parts(dataset: datasets.Dataset, fractions: dict[str, float], seed: int,
+                contiguous: bool) -> dict[str, datasets.Dataset]:
+    """Cut a dataset into named parts by fraction; every record lands in exactly one part."""
+    n = len(dataset)
+    order = list(range(n)) if contiguous else _permutation(n, seed)
+    parts: dict[str, datasets.Dataset] = {}
+    start = 0
+    names = list(fractions)
+    for i, name in enumerate(names):
+        end = n if i == len(names) - 1 else start + round(fractions[name] * n)
+        parts[name] = dataset.select(order[start:end])
+        start = end
+    return parts
+
+
+def _permutation(n: int, seed: int) -> list[int]:
+    import numpy as np
+    return np.random.default_rng(seed).permutation(n).tolist()
+
+
+def load_source(source: Any, files: tuple[Path, ...], part: str | None = None, seed: int = 0,
+                cache_dir: str | None = None) -> Any:
+    """The dataset a reference like `corpus` or `corpus.train` names."""
+    if isinstance(source, HubSource):
+        if part:
+            raise ValueError("hub sources choose their split with `split:`, not `source.part`")
+        return load_hub(source)
+    dataset = load_local(source.kind, files, cache_dir)
+    if part is None:
+        return dataset
+    if not source.split or part not in source.split:
+        raise KeyError(f"data source has no part {part!r}")
+    return split_parts(dataset, source.split, seed, contiguous=source.kind == "text")[part]

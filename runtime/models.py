@@ -1,0 +1,52 @@
+"""Build or load the causal LMs a spec names.
+
+Config models are built from scratch with transformers (`init: gpt2 | opt | llama`);
+pretrained ones load from the hub at a pinned revision or from a local folder.
+The shapes follow `specc.compiler.model_size`, so cost estimates count the same
+parameters that get trained.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from specc.compiler.model_size import DEFAULT_VOCAB, ffn_width
+from specc.compiler.spec_model import ConfigModel, HubModel, LocalModel
+
+
+def transformers_config(model: ConfigModel, vocab_size: int | None = None) -> Any:
+    import transformers
+    vocab = model.vocab_size or vocab_size or DEFAULT_VOCAB
+    if model.init == "gpt2":
+        return transformers.GPT2Config(
+            vocab_size=vocab, n_positions=model.n_positions, n_embd=model.n_embd, n_layer=model.n_layer,
+            n_head=model.n_head, n_inner=ffn_width(model), resid_pdrop=model.dropout,
+            embd_pdrop=model.dropout, attn_pdrop=model.dropout, tie_word_embeddings=model.tie_embeddings)
+    if model.init == "opt":
+        return transformers.OPTConfig(
+            vocab_size=vocab, hidden_size=model.n_embd, num_hidden_layers=model.n_layer,
+            num_attention_heads=model.n_head, ffn_dim=ffn_width(model),
+            max_position_embeddings=model.n_positions, word_embed_proj_dim=model.n_embd,
+            dropout=model.dropout, attention_dropout=model.dropout,
+            tie_word_embeddings=model.tie_embeddings)
+    return transformers.LlamaConfig(
+        vocab_size=vocab, hidden_size=model.n_embd, intermediate_size=ffn_width(model),
+        num_hidden_layers=model.n_layer, num_attention_heads=model.n_head,
+        num_key_value_heads=model.n_kv_head or model.n_head, max_position_embeddings=model.n_positions,
+        attention_dropout=model.dropout, tie_word_embeddings=model.tie_embeddings)
+
+
+def build_model(model: ConfigModel | HubModel | LocalModel, vocab_size: int | None = None,
+                spec_dir: Path | None = None, seed: int = 0) -> Any:
+    """A transformers causal LM: freshly initialised (seeded) or loaded."""
+    import torch
+    import transformers
+    if isinstance(model, ConfigModel):
+        torch.manual_seed(seed)  # same seed, same initial weights
+        return transformers.AutoModelForCausalLM.from_config(transformers_config(model, vocab_size))
+    if isinstance(model, HubModel):
+        return transformers.AutoModelForCausalLM.from_pretrained(model.hub, revision=model.revision)
+    path = Path(model.path)
+    if not path.is_absolute() and spec_dir is not None:
+        path = spec_dir / path
+    return transformers.AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True)
