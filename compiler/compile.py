@@ -18,7 +18,7 @@ from .design import design_rows
 from .errors import Diagnostic, Diagnostics, SpecErrors
 from .expand import expand
 from .fingerprint import canonical_json, environment_fingerprint, sha256_text
-from .hypotheses import check_hypotheses, parse_stage_gates
+from .hypotheses import check_hypotheses, check_where_values, parse_stage_gates
 from .plan import Plan
 from .profiles import apply_profile
 from .spec_model import HubSource, Spec
@@ -49,6 +49,7 @@ class Checked:
     rows: list[dict]
     design_axes: list[str]
     broken: set[str] = field(default_factory=set)   # entries that failed validation
+    broken_axes: set[str] = field(default_factory=set)  # design axes that failed validation
 
 
 def load_checked(path: str | Path, profile: str | None = None,
@@ -58,24 +59,25 @@ def load_checked(path: str | Path, profile: str | None = None,
     raw, smap = load_yaml(path)
     diags = Diagnostics(str(path), smap)
     raw = apply_profile(raw, smap, profile, diags)
-    spec, broken = validate_structure(raw, diags)
+    spec, broken, broken_axes = validate_structure(raw, diags)
     if spec is None:
         diags.raise_if_errors()
         raise SpecErrors([Diagnostic(str(path), 1, 1, "spec could not be read")])
-    if "_" in spec.stages and "_" not in (raw.get("stages") or {}):
+    raw_stages = raw.get("stages")
+    if "_" in spec.stages and not (isinstance(raw_stages, dict) and "_" in raw_stages):
         spec = spec.model_copy(update={"stages": {}})
     roots = DataRoots.for_spec(path.resolve(), data_roots)
     data = _check_data(spec, path.resolve().parent, roots, diags)
     _check_unique_names(spec, raw, diags)
     axes, rows = design_rows(spec.conditions, diags)
-    return Checked(path, spec, raw, smap, diags, profile, data, rows, axes, broken)
+    return Checked(path, spec, raw, smap, diags, profile, data, rows, axes, broken, broken_axes)
 
 
 def compile_spec(path: str | Path, profile: str | None = None,
                  data_roots: tuple[str, ...] = ()) -> Plan:
     c = load_checked(path, profile, data_roots)
     spec, diags = c.spec, c.diags
-    infos = check_stages(spec, c.rows, diags)
+    infos = check_stages(spec, c.rows, diags, c.broken, c.broken_axes)
     stage_gates = parse_stage_gates(spec, c.broken, diags)
     hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
     for name, hyp in stage_gates.items():
@@ -85,7 +87,7 @@ def compile_spec(path: str | Path, profile: str | None = None,
     if order is None:
         diags.raise_if_errors()
     provided = available_axes(infos, c.design_axes, order)
-    check_over(infos, c.design_axes, provided, diags)
+    check_over(infos, c.design_axes, provided, diags, c.broken_axes)
     _check_resources(spec, diags)
     diags.raise_if_errors()
 
@@ -100,12 +102,14 @@ def compile_spec(path: str | Path, profile: str | None = None,
     digests = {n: i.digest for n, i in c.data.items()}
     env = environment_fingerprint()
     tasks, stages = expand(spec, infos, order, c.rows, c.design_axes, provided, digests, model_specs,
-                           env, lambda info, params: StageCostContext(spec, infos, stats, params), diags)
+                           env, lambda info, params, upstream: StageCostContext(spec, infos, stats, params, upstream),
+                           diags)
     diags.raise_if_errors()
     plan = Plan(spec=spec, path=str(c.path), profile=profile, env=env, tasks=tasks, stages=stages,
                 spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json"))),
                 warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
                 hypothesis_gates={h: next(iter(g)) for h, g in hyp_gates.items()})
+    check_where_values(spec, plan, diags)
     _check_budget(plan, diags)
     diags.raise_if_errors()
     return plan
@@ -119,7 +123,7 @@ def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics
             continue
         info = DataInfo(source.kind, splits=dict(source.split or {}))
         try:
-            info.files = resolve_files(source.pattern, spec_dir, roots)
+            info.files = resolve_files(source.pattern, spec_dir, roots, tuple(source.exclude))
         except DataPathError as exc:
             diags.error(("data", name, source.kind), f"data.{name}.{source.kind}: {exc}", exc.hint)
             out[name] = info
@@ -187,7 +191,7 @@ def _check_budget(plan: Plan, diags: Diagnostics) -> None:
     total = plan.total_gpu_hours
     if limit is None or total <= limit:
         return
-    by_stage = sorted(plan.stage_hours().items(), key=lambda kv: -kv[1])[:3]
+    by_stage = sorted([kv for kv in plan.stage_hours().items() if kv[1] > 0], key=lambda kv: -kv[1])[:3]
     costliest = ", ".join(f"{name} ({hours:.3g} GPU-h)" for name, hours in by_stage)
     diags.error(("budget", "gpu_hours"),
                 f"budget.gpu_hours: the plan needs an estimated {total:.3g} GPU-hours, more than the "

@@ -4,7 +4,7 @@ FLOPs into GPU-hours at the spec's declared device throughput and utilisation
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from specc.ops._op import DataStats
@@ -26,8 +26,11 @@ class StageCostContext:
     infos: dict
     stats: dict[str, DataStats]          # data source (or source.split) -> size
     params: Any = None                   # the asking stage's params
+    upstream: dict[str, int] = field(default_factory=dict)  # stage -> size of the model this task reads
 
     def model_params(self, name: str, _seen: frozenset = frozenset()) -> int | None:
+        if name in self.upstream:
+            return self.upstream[name]
         if name in self.spec.models:
             model = self.spec.models[name]
             if isinstance(model, ConfigModel):

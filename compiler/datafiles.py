@@ -16,6 +16,7 @@ A spec itself can never widen the roots.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import glob
 import hashlib
 import io
@@ -72,11 +73,13 @@ class DataPathError(ValueError):
         self.hint = hint
 
 
-def resolve_files(pattern: str, spec_dir: Path, roots: DataRoots) -> tuple[Path, ...]:
+def resolve_files(pattern: str, spec_dir: Path, roots: DataRoots,
+                  exclude: tuple[str, ...] = ()) -> tuple[Path, ...]:
     """The files a local source names, sorted; raises DataPathError with a hint."""
     full = pattern if os.path.isabs(os.path.expanduser(pattern)) else str(spec_dir / pattern)
     full = os.path.expanduser(full)
     matches = sorted(glob.glob(full)) if glob.has_magic(full) else ([full] if os.path.exists(full) else [])
+    matches = [m for m in matches if not any(fnmatch.fnmatch(os.path.basename(m), x) for x in exclude)]
     if not matches:
         raise DataPathError(f"no file matches {pattern!r}",
                             f"paths are relative to the spec's folder ({spec_dir})")

@@ -28,12 +28,12 @@ def design_rows(conditions: Conditions, diags: Diagnostics) -> tuple[list[str], 
         if len(set(lengths.values())) > 1:
             shown = ", ".join(f"{a} has {n}" for a, n in lengths.items())
             diags.error(("conditions", "zip", i), f"zipped axes must have equal lengths: {shown}")
-            continue
+            # keep going with the common prefix, so stages using these axes are still checked
         for axis in group:
             if axis in names:
                 diags.error(("conditions", "zip", i, axis), f"axis {axis!r} is declared twice", at="key")
             names.append(axis)
-        n = next(iter(lengths.values()))
+        n = min(lengths.values())
         groups.append([{axis: group[axis][j] for axis in group} for j in range(n)])
 
     rows = [_merge(combo) for combo in itertools.product(*groups)] if groups else []

@@ -61,7 +61,7 @@ def names_hint(name: object, candidates: Iterable[str]) -> str:
 
 
 class SourceMapLike(Protocol):
-    def locate(self, path: tuple, at: str = "value", offset: int = 0) -> tuple[int, int]: ...
+    def locate(self, path: tuple, at: str = "value", offset: int | None = None) -> tuple[int, int]: ...
 
 
 @dataclass
@@ -73,12 +73,12 @@ class Diagnostics:
     items: list[Diagnostic] = field(default_factory=list)
 
     def error(self, path: tuple, message: str, hint: str | None = None,
-              at: str = "value", offset: int = 0) -> None:
+              at: str = "value", offset: int | None = None) -> None:
         self._add(path, message, hint, at, offset, "error")
 
     def warning(self, path: tuple, message: str, hint: str | None = None,
                 at: str = "value") -> None:
-        self._add(path, message, hint, at, 0, "warning")
+        self._add(path, message, hint, at, None, "warning")
 
     def _add(self, path, message, hint, at, offset, severity) -> None:
         line, col = self.source_map.locate(tuple(path), at=at, offset=offset)

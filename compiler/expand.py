@@ -24,15 +24,17 @@ from .stages import StageInfo
 
 
 class Task:
-    __slots__ = ("id", "stage", "condition", "inputs", "key", "combo")
+    __slots__ = ("id", "stage", "condition", "inputs", "key", "combo", "cost_key", "size")
 
-    def __init__(self, id, stage, condition, inputs, key, combo):
+    def __init__(self, id, stage, condition, inputs, key, combo, cost_key=None, size=None):
         self.id: str = id
         self.stage: str = stage
         self.condition: tuple = condition          # ((axis, value), ...) in `over` order
         self.inputs: tuple = inputs                # ((task index, selector), ...)
         self.key: str = key                        # sha256 hex
         self.combo: tuple = combo                  # the stage's axis-param values
+        self.cost_key: tuple = cost_key            # combo + sizes of the models it reads
+        self.size: int | None = size               # parameters of the model it produces, if any
 
     @property
     def deps(self) -> tuple[int, ...]:
@@ -48,7 +50,7 @@ class StagePlan:
     first: int                     # index of its first task in Plan.tasks
     count: int
     params: dict[tuple, dict]      # combo -> resolved params (JSON-able)
-    costs: dict[tuple, Any]        # combo -> Cost
+    costs: dict[tuple, Any]        # cost key (combo + upstream model sizes) -> Cost
     gpus: float
     cpus: float
     memory: int | None
@@ -59,7 +61,7 @@ class StagePlan:
         costs = {c: gpu_hours(cost.flops, device_flops) for c, cost in self.costs.items()}
         if self.gpus <= 0:
             return 0.0
-        return sum(costs[t.combo] for t in tasks[self.first:self.first + self.count])
+        return sum(costs[t.cost_key] for t in tasks[self.first:self.first + self.count])
 
 
 def expand(spec, infos: dict[str, StageInfo], order: list[str], rows: list[dict],
@@ -116,7 +118,21 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
                 refs[value] = {"data": data_digests[target]}
         resolved[combo] = dumped
         digests[combo] = sha256_text(canonical_json({"params": dumped, "refs": refs}))
-        costs[combo] = info.op.cost(params, cost_ctx_factory(info, params))
+
+    # Costs (and the size of a produced model) depend on the sizes of the models a task
+    # reads, which vary with the upstream task (model=${size}): computed per distinct pair.
+    sizes: dict[tuple, int | None] = {}
+
+    def cost_of(combo: tuple, inputs: list) -> tuple:
+        upstream = {tasks[i].stage: tasks[i].size for i, _ in inputs if tasks[i].size is not None}
+        key = (combo, tuple(sorted(upstream.items())))
+        if key not in costs:
+            params = info.combos[combo]
+            ctx = cost_ctx_factory(info, params, upstream)
+            costs[key] = info.op.cost(params, ctx)
+            base = getattr(params, "model", None)
+            sizes[key] = ctx.model_params(base) if info.op.produces == "model" and isinstance(base, str) else None
+        return key
 
     # Upstream tasks indexed by the values of the axes they share with this stage.
     uplinks = []
@@ -136,6 +152,8 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
     pos = {a: i for i, a in enumerate(over)}
     combo_pos = [pos[a] for a in info.axis_params]
     prefix = info.name + "/"
+    ambiguous: set[str] = set()
+    stages_produce = {u: infos[u].op.produces for u in info.upstream}
     derived_index = _derived_index(derived, base_axes, provided, infos, stages, tasks)
     pieces: dict[tuple, tuple[str, str]] = {}   # (axis, type, value) -> (id part, key part)
 
@@ -152,13 +170,26 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
             cond = {**base_cond, **dict(zip(derived, values))}
             ordered = tuple((a, cond[a]) for a in over)
             parts = [piece(a, v) for a, v in ordered]
+            combo = tuple(ordered[i][1] for i in combo_pos)
+            reads = info.combo_upstream.get(combo, ())
             inputs = []
             missing = None
             for up, shared, adds, index in uplinks:
+                if up not in reads:
+                    continue
                 found = index.get(tuple(cond[a] for a in shared))
                 if not found:
                     missing = up
                     break
+                if len(found) > 1 and up in info.single_inputs and up not in ambiguous:
+                    # A task takes one model (or tokenizer), never a bag of them.
+                    ambiguous.add(up)
+                    axis = next(a for a in stages[up].over if a not in over)
+                    path = info.single_inputs[up]
+                    diags.error(("stages", info.name) + path,
+                                f"stages.{info.name}.{'.'.join(map(str, path))}: stage {up!r} has one "
+                                f"{stages_produce[up]} per {axis}, but {info.name} does not vary over {axis}",
+                                f"add {axis!r} to stages.{info.name}.over")
                 selector = tuple((a, cond[a]) for a in adds)
                 inputs.extend((i, selector) for i in found)
             task_id = prefix + "/".join(p[0] for p in parts) if ordered else info.name
@@ -166,13 +197,14 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
                 diags.error(("stages", info.name), f"task {task_id} has no input from stage {missing!r}: "
                                                    "the design excludes every matching condition", at="key")
                 continue
-            combo = tuple(ordered[i][1] for i in combo_pos)
             h = hashlib.sha256()
             h.update(f"{static}|{digests[combo]}|{','.join(p[1] for p in parts)}".encode())
             for i, selector in inputs:
                 sel = ",".join(piece(a, v)[1] for a, v in selector)
                 h.update(f"|{tasks[i].key}{sel}".encode())
-            tasks.append(Task(task_id, info.name, ordered, tuple(inputs), h.hexdigest(), combo))
+            cost_key = cost_of(combo, inputs)
+            tasks.append(Task(task_id, info.name, ordered, tuple(inputs), h.hexdigest(), combo,
+                              cost_key, sizes[cost_key]))
     res = info.stage.resources
     return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, costs,
                      res.gpus, res.cpus, res.memory, tuple(sorted(info.upstream)), info.stage.when)

@@ -124,4 +124,47 @@ def _source_columns(source, spec, checked, infos):
     if source in spec.data:
         info = checked.data.get(source)
         return info.columns if info and info.columns else None
+    if source in spec.stages:
+        return None  # its op is unknown, already reported: its columns cannot be known
     return _UNKNOWN_SOURCE
+
+
+def check_where_values(spec, plan, diags: Diagnostics) -> None:
+    """`where checkpoint == 300` must match some task of the stage it filters:
+    a filter on an axis value that no task has leaves the measure with no rows."""
+    from .measure_ast import Cond, LiteralList, walk
+    from .refs import format_value
+    for hid, hyp in spec.hypotheses.items():
+        try:
+            measure = parse_measure(hyp.measure)
+        except MeasureError:
+            continue
+        sources_at: dict[int, list[str]] = {}
+        for use in column_uses(measure):
+            if use.role == "where":
+                sources_at.setdefault(use.offset, []).append(use.source)
+        for node in walk(measure):
+            if not isinstance(node, Cond) or node.op not in ("==", "in"):
+                continue
+            wanted = node.value.items if isinstance(node.value, LiteralList) else (node.value,)
+            for source in dict.fromkeys(sources_at.get(node.column.offset, [])):
+                stage = plan.stages.get(source)
+                axis = node.column.text
+                if stage is None or axis not in stage.over:
+                    continue
+                i = stage.over.index(axis)
+                have = list(dict.fromkeys(t.condition[i][1] for t in plan.tasks[stage.first:stage.first + stage.count]))
+                if not any(_same_value(w.value, h) for w in wanted for h in have):
+                    shown = " ".join(f"{w.value!r}" if isinstance(w.value, str) else format_value(w.value)
+                                     for w in wanted)
+                    diags.error(("hypotheses", hid, "measure"),
+                                f"hypotheses.{hid}.measure: no condition of stage {source!r} has "
+                                f"{axis} {node.op} {shown}",
+                                f"{axis} takes the values " + ", ".join(format_value(h) for h in have[:12]),
+                                offset=node.value.offset)
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b

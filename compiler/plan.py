@@ -46,8 +46,8 @@ class Plan:
         hours = self.stage_hours()
         rows = []
         for name, st in self.stages.items():
-            flops = sum(st.costs[t.combo].flops for t in self.tasks[st.first:st.first + st.count])
-            tokens = sum(st.costs[t.combo].tokens for t in self.tasks[st.first:st.first + st.count])
+            flops = sum(st.costs[t.cost_key].flops for t in self.tasks[st.first:st.first + st.count])
+            tokens = sum(st.costs[t.cost_key].tokens for t in self.tasks[st.first:st.first + st.count])
             rows.append({"stage": name, "op": f"{st.op}@{st.version}", "tasks": st.count,
                          "over": list(st.over), "gpus": st.gpus, "cpus": st.cpus, "memory": st.memory,
                          "flops": flops, "tokens": tokens, "gpu_hours": hours[name],
@@ -72,7 +72,7 @@ class Plan:
         inputs = [{"task": self.tasks[i].id, **({"select": dict(sel)} if sel else {})} for i, sel in t.inputs]
         return {"id": t.id, "stage": t.stage, "op": st.op, "version": st.version,
                 "condition": dict(t.condition), "params": st.params[t.combo], "inputs": inputs,
-                "key": t.key, "flops": st.costs[t.combo].flops}
+                "key": t.key, "flops": st.costs[t.cost_key].flops}
 
     def to_json(self, tasks: bool = True) -> str:
         return canonical_json(self.to_dict(tasks))

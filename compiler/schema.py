@@ -27,6 +27,9 @@ def spec_schema() -> dict[str, Any]:
         prefix = name.replace(".", "_") + "__"
         params = op.params.model_json_schema(ref_template="#/$defs/" + prefix + "{model}")
         for def_name, definition in params.pop("$defs", {}).items():
+            if "properties" in definition:  # nested params (inject.fraction ...) may take an axis too
+                definition["properties"] = {k: {"anyOf": [v, PLACEHOLDER]}
+                                            for k, v in definition["properties"].items()}
             defs[prefix + def_name] = definition
         props = {k: {"anyOf": [v, PLACEHOLDER]} for k, v in params.get("properties", {}).items()}
         props.update({k: stage["properties"][k] for k in _STAGE_KEYS})

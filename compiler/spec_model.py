@@ -10,8 +10,8 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat,
-                      StrictInt, StrictStr, StringConstraints, Tag, field_validator,
-                      model_validator)
+                      StrictInt, StrictStr, StringConstraints, Tag, ValidationInfo,
+                      field_validator)
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -42,6 +42,8 @@ def _check_split(split: dict[str, float] | None) -> dict[str, float] | None:
 
 
 class _LocalSource(Strict):
+    exclude: list[str] = Field(
+        default_factory=list, description="Globs of files to leave out of the match, e.g. ['*summary*'].")
     split: dict[str, float] | None = Field(
         None, description="Deterministic split into named parts by fraction, e.g. {train: 0.98, heldout: 0.02}; "
                           "refer to a part as `source.part`.")
@@ -120,18 +122,26 @@ class ConfigModel(Strict):
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout everywhere; 0 for short from-scratch runs.")
     tie_embeddings: bool = Field(True, description="Share input and output embeddings.")
 
-    @model_validator(mode="after")
-    def _shapes(self) -> "ConfigModel":
-        if self.n_embd % self.n_head:
-            raise ValueError(f"n_head={self.n_head} must divide n_embd={self.n_embd}")
-        if self.n_kv_head is not None:
-            if self.init != "llama":
-                raise ValueError(f"n_kv_head is a llama setting; {self.init} has one key/value head per head")
-            if self.n_head % self.n_kv_head:
-                raise ValueError(f"n_kv_head={self.n_kv_head} must divide n_head={self.n_head}")
-        if self.init == "llama" and (self.n_embd // self.n_head) % 2:
-            raise ValueError(f"llama head size n_embd/n_head={self.n_embd // self.n_head} must be even (rotary)")
-        return self
+    # Field validators (not one model validator) so an error points at the offending field.
+    @field_validator("n_head")
+    @classmethod
+    def _heads_divide_width(cls, v: int, info: ValidationInfo) -> int:
+        width = info.data.get("n_embd")
+        if width and width % v:
+            raise ValueError(f"n_head={v} must divide n_embd={width}")
+        if width and info.data.get("init") == "llama" and (width // v) % 2:
+            raise ValueError(f"llama head size n_embd/n_head={width // v} must be even (rotary)")
+        return v
+
+    @field_validator("n_kv_head")
+    @classmethod
+    def _kv_heads(cls, v: int | None, info: ValidationInfo) -> int | None:
+        init, heads = info.data.get("init"), info.data.get("n_head")
+        if v is not None and init is not None and init != "llama":
+            raise ValueError(f"n_kv_head is a llama setting; {init} has one key/value head per head")
+        if v is not None and heads and heads % v:
+            raise ValueError(f"n_kv_head={v} must divide n_head={heads}")
+        return v
 
 
 class HubModel(Strict):

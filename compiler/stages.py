@@ -14,10 +14,13 @@ from pydantic import BaseModel, ValidationError
 from specc.ops import OPS, Op
 from specc.ops._op import Ref
 
-from .errors import Diagnostics, names_hint
+from .errors import Diagnostics, did_you_mean, names_hint
 from .pydantic_errors import report_validation_error, show
 from .refs import placeholders, refs_in_params, substitute
 from .spec_model import Spec, Stage, _LocalSource
+
+
+STAGE_KEYS = tuple(Stage.model_fields)  # op, over, resources, when, doc
 
 
 @dataclass
@@ -29,6 +32,8 @@ class StageInfo:
     combos: dict[tuple, BaseModel] = field(default_factory=dict)  # axis values -> params
     upstream: set[str] = field(default_factory=set)   # stages it reads (refs)
     gate_on: set[str] = field(default_factory=set)    # hypotheses its `when` names
+    single_inputs: dict[str, tuple] = field(default_factory=dict)  # stage -> param path (model/tokenizer)
+    combo_upstream: dict[tuple, set[str]] = field(default_factory=dict)  # what each combination reads
 
     @property
     def over(self) -> tuple[str, ...]:
@@ -53,7 +58,8 @@ def kind_of(name: str, spec: Spec, infos: dict[str, StageInfo]) -> str | None:
     return None
 
 
-def check_stages(spec: Spec, rows: list[dict], diags: Diagnostics) -> dict[str, StageInfo]:
+def check_stages(spec: Spec, rows: list[dict], diags: Diagnostics,
+                 broken: set[str] = frozenset(), broken_axes: set[str] = frozenset()) -> dict[str, StageInfo]:
     infos: dict[str, StageInfo] = {}
     for name, stage in spec.stages.items():
         if stage.op not in OPS:
@@ -62,13 +68,17 @@ def check_stages(spec: Spec, rows: list[dict], diags: Diagnostics) -> dict[str, 
             continue
         infos[name] = StageInfo(name, stage, OPS.get(stage.op))
     axes = set(rows[0]) if rows else set()
+    # Names whose own definition is already reported: references to them are not.
+    unchecked = set(broken) | (set(spec.stages) - set(infos))
     for info in infos.values():
-        _check_params(spec, info, rows, axes, infos, diags)
+        if any(a in broken_axes for a in info.over):
+            continue  # its axes are already reported; params cannot be resolved without them
+        _check_params(spec, info, rows, axes, infos, diags, unchecked)
     return infos
 
 
 def _check_params(spec: Spec, info: StageInfo, rows: list[dict], axes: set[str],
-                  infos: dict[str, StageInfo], diags: Diagnostics) -> None:
+                  infos: dict[str, StageInfo], diags: Diagnostics, unchecked: set[str]) -> None:
     raw = info.stage.params
     base = ("stages", info.name)
     used: list[str] = []
@@ -105,27 +115,37 @@ def _check_params(spec: Spec, info: StageInfo, rows: list[dict], axes: set[str],
             params = info.op.params.model_validate(values)
         except ValidationError as exc:
             local = Diagnostics(diags.file, diags.source_map)
-            report_validation_error(exc, local, info.op.params, values, base, context)
+            report_validation_error(exc, local, info.op.params, values, base, context, relative=2,
+                                    extra_keys=STAGE_KEYS)
             for d in local.items:
                 if (d.line, d.col, d.message.replace(context, "")) not in seen_errors:
                     seen_errors.add((d.line, d.col, d.message.replace(context, "")))
                     diags.items.append(d)
             continue
         info.combos[combo] = params
-        _check_refs(spec, info, params, infos, base, context, seen_errors, diags)
+        before = set(info.upstream)
+        info.upstream.clear()
+        _check_refs(spec, info, params, infos, base, context, seen_errors, diags, unchecked)
+        info.combo_upstream[combo] = set(info.upstream)  # `model: ${variant}` reads one stage per task
+        info.upstream |= before
         _check_tokenizer(spec, info, params, infos, base, context, seen_errors, diags)
 
 
-def _check_refs(spec, info, params, infos, base, context, seen, diags) -> None:
+def _check_refs(spec, info, params, infos, base, context, seen, diags, unchecked) -> None:
     for path, ref, value in refs_in_params(params):
         target, _, split = value.partition(".")
+        if target in unchecked:
+            continue
         kind = kind_of(target, spec, infos)
         loc = base + path
         problem = None
         if kind is None:
-            everything = [*spec.data, *spec.models, *spec.stages]
+            fitting = [n for n in [*spec.data, *spec.models, *infos]
+                       if kind_of(n, spec, infos) in ref.accepts and n != info.name]
+            hint = did_you_mean(target, fitting) or (
+                f"candidates: {', '.join(fitting)}" if fitting else _declare_hint(ref))
             problem = (f"stages.{info.name}.{_dotted(path)}: {target!r} is not a data source, model or stage",
-                       names_hint(target, everything))
+                       hint)
         elif kind not in ref.accepts:
             problem = (f"stages.{info.name}.{_dotted(path)}: {target!r} is a {kind} "
                        f"{'source' if kind == 'data' else ''}".rstrip() + f", but this param needs {_needs(ref)}",
@@ -139,35 +159,38 @@ def _check_refs(spec, info, params, infos, base, context, seen, diags) -> None:
         elif split:
             problem = (f"stages.{info.name}.{_dotted(path)}: {value!r}: only data sources have parts (source.split)",
                        None)
-        if target == info.name:
+        if target == info.name and target not in spec.data and target not in spec.models:
             problem = (f"stages.{info.name}.{_dotted(path)}: a stage cannot read its own output", None)
         if problem:
             key = (loc, problem[0])
             if key not in seen:
                 seen.add(key)
                 diags.error(loc, problem[0] + context, problem[1])
-        elif target in infos:
+        elif target in infos and target not in spec.data and target not in spec.models:
             info.upstream.add(target)
+            if kind in ("model", "tokenizer"):
+                info.single_inputs.setdefault(target, path)
 
 
 def _check_tokenizer(spec, info, params, infos, base, context, seen, diags) -> None:
-    """A model built from a config has no tokenizer of its own: some stage on its
-    chain must name one (a trained model keeps the tokenizer it was trained with)."""
+    """A model built from a config has no tokenizer of its own. The stage that takes
+    it straight from `models:` must name one; stages downstream inherit it."""
     if "tokenizer" not in type(params).model_fields or getattr(params, "tokenizer") is not None:
         return
-    name, hops = getattr(params, "model", None), 0
-    while isinstance(name, str) and name in infos and hops < len(infos):
-        upstream = infos[name].any_params
-        if upstream is None or getattr(upstream, "tokenizer", None) is not None:
-            return
-        name, hops = getattr(upstream, "model", None), hops + 1
+    name = getattr(params, "model", None)
     model = spec.models.get(name) if isinstance(name, str) else None
-    if getattr(model, "kind", None) == "config":
-        message = (f"stages.{info.name}: model {name!r} is built from a config and has no tokenizer"
-                   + context)
-        if (base, message) not in seen:
-            seen.add((base, message))
-            diags.error(base, message, "set `tokenizer:` to a train.tokenizer stage", at="key")
+    if getattr(model, "kind", None) != "config":
+        return
+    message = f"stages.{info.name}: model {name!r} is built from a config and has no tokenizer"
+    if (base, message) not in seen:  # once, not once per condition
+        seen.add((base, message))
+        diags.error(base, message, "set `tokenizer:` to a train.tokenizer stage", at="key")
+
+
+def _declare_hint(ref: Ref) -> str:
+    where = {"data": "declare it under `data:`", "model": "declare it under `models:` or name a training stage",
+             "tokenizer": "name a train.tokenizer stage", "table": "name a stage that produces a table"}
+    return "; or ".join(where[a] for a in ref.accepts)
 
 
 def _needs(ref: Ref) -> str:
@@ -210,11 +233,11 @@ def available_axes(infos: dict[str, StageInfo], design_axes: list[str], order: l
     return provided
 
 
-def check_over(infos, design_axes, provided, diags) -> None:
+def check_over(infos, design_axes, provided, diags, broken_axes=frozenset()) -> None:
     for name, info in infos.items():
-        upstream_broken = any(not infos[u].combos for u in info.upstream)
+        upstream_broken = not info.combos or any(not infos[u].combos for u in info.upstream)
         for i, axis in enumerate(info.over):
-            if axis in design_axes or axis in provided.get(name, {}) or upstream_broken:
+            if axis in design_axes or axis in provided.get(name, {}) or upstream_broken or axis in broken_axes:
                 continue
             choices = list(design_axes) + list(provided.get(name, {}))
             diags.error(("stages", name, "over", i),

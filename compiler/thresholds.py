@@ -149,6 +149,9 @@ def parse_gate(text: str) -> Gate:
         raise MeasureError(hyp.offset, f"expected a hypothesis name like H1, got "
                            f"{hyp.describe()}", example)
     name = hyp.text
+    if name.lower() in ("if", "when", "unless", "only") and toks[1].kind == "name":
+        raise MeasureError(hyp.offset, f"expected a hypothesis name like H1, got {hyp.text!r}",
+                           f'write "{toks[1].text} is supported"')
     if name.lower() in ("is", "not", *OUTCOMES):
         raise MeasureError(hyp.offset, f"expected a hypothesis name like H1 before "
                            f"{hyp.text!r}", f'write "H1 {text.strip()}"')

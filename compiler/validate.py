@@ -21,13 +21,15 @@ _ADAPTERS = {section: TypeAdapter(dict[Name, tp]) for section, tp in _ENTRY_TYPE
 _STAND_INS = {"specc": 1, "name": "invalid", "title": "invalid", "question": "invalid"}
 
 
-def validate_structure(raw: Any, diags: Diagnostics) -> tuple[Spec | None, set[str]]:
-    """Return the validated spec (None if hopeless) and the names of broken entries."""
+def validate_structure(raw: Any, diags: Diagnostics) -> tuple[Spec | None, set[str], set[str]]:
+    """Return the validated spec (None if hopeless), the names of broken entries
+    and the names of broken design axes (left out; uses of them are not reported)."""
     if not isinstance(raw, dict):
         diags.error((), f"a spec is a mapping of keys such as `specc: 1`, `name:`, `stages:`; "
                         f"got a {type(raw).__name__}")
-        return None, set()
+        return None, set(), set()
     broken: set[str] = set()
+    broken_axes: set[str] = set()
     cleaned = dict(raw)
     for section, adapter in _ADAPTERS.items():
         entries = raw.get(section)
@@ -39,20 +41,25 @@ def validate_structure(raw: Any, diags: Diagnostics) -> tuple[Spec | None, set[s
                 adapter.validate_python({name: entry})
                 good[name] = entry
             except ValidationError as exc:
-                report_validation_error(exc, diags, Spec, {section: {name: entry}}, (section,))
+                report_validation_error(exc, diags, Spec, {section: {name: entry}}, (section,))  # loc: (name, ...)
                 broken.add(str(name))
         cleaned[section] = good
     if isinstance(cleaned.get("stages"), dict) and not cleaned["stages"] and raw.get("stages"):
         cleaned["stages"] = {"_": {"op": "_"}}  # all stages broken: keep checking the rest
     for _attempt in range(3):
         try:
-            return Spec.model_validate(cleaned), broken
+            return Spec.model_validate(cleaned), broken, broken_axes
         except ValidationError as exc:
             if _attempt == 0:
                 report_validation_error(exc, diags, Spec, cleaned)
             for err in exc.errors():
                 top = err["loc"][0] if err["loc"] else None
-                if top in _STAND_INS:
+                conditions = cleaned.get("conditions")
+                if top == "conditions" and len(err["loc"]) > 1 and isinstance(conditions, dict) \
+                        and err["loc"][1] in conditions and err["loc"][1] not in ("zip", "include", "exclude"):
+                    cleaned["conditions"] = {k: v for k, v in conditions.items() if k != err["loc"][1]}
+                    broken_axes.add(str(err["loc"][1]))
+                elif top in _STAND_INS:
                     cleaned[top] = _STAND_INS[top]
                 elif top in Spec.model_fields and top in cleaned:
                     del cleaned[top]
@@ -60,4 +67,4 @@ def validate_structure(raw: Any, diags: Diagnostics) -> tuple[Spec | None, set[s
                     cleaned.pop(top, None)
                 if top == "stages":
                     cleaned["stages"] = {"_": {"op": "_"}}
-    return None, broken
+    return None, broken, broken_axes

@@ -38,6 +38,11 @@ for _first in "tTfF":
     _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list(_first))
 
 
+_PLAIN = "specs hold plain data: strings, numbers, booleans, lists and mappings"
+# YAML 1.2 reads 1e3 as a number; PyYAML's 1.1 resolver wants a dot (1.0e3).
+_Loader.add_implicit_resolver(_FLOAT, re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
 @dataclass(frozen=True)
 class Pos:
     key: tuple[int, int] | None   # where the mapping key is (1-based line, col)
@@ -52,7 +57,8 @@ class SourceMap:
     def __init__(self) -> None:
         self.entries: dict[tuple, Pos] = {(): Pos(None, (1, 1))}
 
-    def locate(self, path: tuple, at: str = "value", offset: int = 0) -> tuple[int, int]:
+    def locate(self, path: tuple, at: str = "value", offset: int | None = None) -> tuple[int, int]:
+        """Position of a key or value; `offset` points inside a one-line scalar's text."""
         path = tuple(path)
         exact = path
         while exact not in self.entries:
@@ -63,7 +69,7 @@ class SourceMap:
         if at == "key" and pos.key:
             return pos.key
         line, col = pos.value
-        if offset and pos.inline:
+        if offset is not None and pos.inline:
             col += pos.quote + offset
         return line, col
 
@@ -103,8 +109,7 @@ class _Builder:
             return self.mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.problem(node.start_mark, f"YAML tag {node.tag!r} is not allowed in a spec",
-                             "use plain lists")
+                self.problem(node.start_mark, f"YAML tag {node.tag!r} is not allowed in a spec", _PLAIN)
             return [self.child(item, path + (i,), None, depth) for i, item in enumerate(node.value)]
         return self.scalar(node)
 
@@ -118,8 +123,7 @@ class _Builder:
 
     def mapping(self, node, path, depth) -> dict:
         if node.tag != _MAP:
-            self.problem(node.start_mark, f"YAML tag {node.tag!r} is not allowed in a spec",
-                         "use plain mappings")
+            self.problem(node.start_mark, f"YAML tag {node.tag!r} is not allowed in a spec", _PLAIN)
         own = {id(k) for k, _ in node.value if k.tag != _MERGE}
         try:
             self._scalars.flatten_mapping(node)   # resolves `<<: *anchor` merge keys
@@ -132,7 +136,9 @@ class _Builder:
                 self.problem(key_node.start_mark, "a key must be a plain name, not a list or mapping")
                 continue
             key = key_node.value  # the key as written: `on:` stays "on", `1e3:` stays "1e3"
-            if key in out and (key in explicit or id(key_node) not in own):
+            # Merged keys (`<<: *a`) override each other silently, and explicit keys override
+            # merged ones, as YAML says; an explicit key written twice is a mistake.
+            if key in explicit and id(key_node) in own:
                 self.problem(key_node.start_mark, f"duplicate key {key!r}",
                              "each key may appear once; YAML would silently keep the last one")
                 continue
@@ -153,8 +159,7 @@ class _Builder:
             return self._scalars.construct_yaml_int(node)
         if tag == _FLOAT:
             return self._scalars.construct_yaml_float(node)
-        self.problem(node.start_mark, f"YAML tag {tag!r} is not allowed in a spec",
-                     "specs hold plain data: strings, numbers, booleans, lists and mappings")
+        self.problem(node.start_mark, f"YAML tag {tag!r} is not allowed in a spec", _PLAIN)
         return node.value
 
 
@@ -165,6 +170,24 @@ class _TooBig(Exception):
 
 class _TooDeep(_TooBig):
     pass
+
+
+def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str | None:
+    problem = str(exc.problem or "")
+    if "'\\t'" in problem or "\t" in problem:
+        return "indent with spaces; YAML does not allow tabs"
+    ctx = exc.context_mark
+    lines = text.splitlines()
+    if ctx is not None and exc.context and ("flow mapping" in exc.context or "flow sequence" in exc.context):
+        opened = "{" if "mapping" in exc.context else "["
+        near = lines[ctx.line] if ctx.line < len(lines) else ""
+        if "${" in near:
+            return 'inside [ ] or { }, quote axis placeholders: write "${name}"'
+        return f"the {opened!r} at line {ctx.line + 1}, column {ctx.column + 1} is never closed"
+    mark = exc.problem_mark
+    if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
+        return 'inside [ ] or { }, quote axis placeholders: write "${name}"'
+    return None
 
 
 def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -183,11 +206,12 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
         mark = exc.problem_mark or exc.context_mark
         line, col = _at(mark) if mark else (1, 1)
         message = f"invalid YAML: {exc.problem or exc.context}"
-        raise SpecErrors([Diagnostic(file, line, col, message)]) from None
+        raise SpecErrors([Diagnostic(file, line, col, message, _syntax_hint(exc, text))]) from None
     except yaml.YAMLError as exc:
         raise SpecErrors([Diagnostic(file, 1, 1, f"invalid YAML: {exc}")]) from None
     if root is None:
         raise SpecErrors([Diagnostic(file, 1, 1, "spec is empty", "start with `specc: 1`")])
+    builder.map.entries[()] = Pos(None, _at(root.start_mark))  # file-level problems: the first key
     try:
         data = builder.build(root, (), 0)
     except _TooDeep as exc:

@@ -5,7 +5,7 @@ import pytest
 
 from specc.compiler import compile_spec
 
-SPECS = sorted((Path(__file__).parents[2] / "specs").glob("*.yaml"))
+SPECS = sorted((Path(__file__).parents[2] / "specs").glob("[!.]*.yaml"))
 
 
 def test_there_are_five_examples():

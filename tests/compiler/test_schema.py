@@ -7,7 +7,7 @@ import pytest
 from specc.compiler.schema import spec_schema
 from specc.compiler.yaml_source import load_yaml
 
-SPECS = sorted((Path(__file__).parents[2] / "specs").glob("*.yaml"))
+SPECS = sorted((Path(__file__).parents[2] / "specs").glob("[!.]*.yaml"))
 
 
 @pytest.fixture(scope="module")

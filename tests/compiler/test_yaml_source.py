@@ -16,7 +16,7 @@ def test_positions_of_keys_and_values():
     assert data == {"a": 1, "stages": {"pretrain": {"steps": "x"}}}
     assert smap.locate(("stages", "pretrain", "steps"), at="key") == (4, 5)
     assert smap.locate(("stages", "pretrain", "steps")) == (4, 12)
-    assert smap.locate(("stages", "pretrain", "steps"), offset=0) == (4, 12)
+    assert smap.locate(("stages", "pretrain", "steps"), offset=0) == (4, 13)  # inside the quotes
     # a missing key points at the mapping that should hold it
     assert smap.locate(("stages", "pretrain", "op")) == (3, 3)
 
