@@ -18,7 +18,7 @@ from .design import design_rows
 from .errors import Diagnostic, Diagnostics, SpecErrors
 from .expand import expand
 from .fingerprint import canonical_json, environment_fingerprint, sha256_text
-from .hypotheses import check_hypotheses, check_where_values, parse_stage_gates
+from .hypotheses import check_column_params, check_hypotheses, check_where_values, parse_stage_gates
 from .plan import Plan
 from .profiles import apply_profile
 from .spec_model import HubSource, Spec
@@ -80,6 +80,7 @@ def compile_spec(path: str | Path, profile: str | None = None,
     infos = check_stages(spec, c.rows, diags, c.broken, c.broken_axes)
     stage_gates = parse_stage_gates(spec, c.broken, diags)
     hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
+    check_column_params(spec, c, infos, diags)
     for name, hyp in stage_gates.items():
         if name in infos:
             infos[name].gate_on = {hyp}

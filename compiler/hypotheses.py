@@ -168,3 +168,31 @@ def _same_value(a, b) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     return a == b
+
+
+def check_column_params(spec, checked, infos, diags: Diagnostics) -> None:
+    """Params that name a column (`good: sentence_good`) must name one that exists
+    in the data source or table they refer to, when its columns are known."""
+    from specc.ops._op import ColumnOf
+
+    from .refs import marked
+    for name, info in infos.items():
+        params = info.any_params
+        if params is None:
+            continue
+        for path, marker, column, owner in marked(params, ColumnOf):
+            if "${" in column:
+                continue
+            target = next((v for p in marker.params for v in (getattr(owner, p, None), getattr(params, p, None))
+                           if isinstance(v, str)), None)
+            if target is None:
+                continue
+            source = target.partition(".")[0]
+            if source in spec.data and getattr(spec.data[source], "kind", None) == "text":
+                continue  # a plain-text file is one text: field names do not apply
+            cols = _source_columns(source, spec, checked, infos)
+            if cols is None or cols is _UNKNOWN_SOURCE or cols is _NOT_A_TABLE or column in cols:
+                continue
+            what = "stage" if source in infos else "data source"
+            diags.error(("stages", name) + path, f"stages.{name}.{'.'.join(map(str, path))}: {what} "
+                                                 f"{source!r} has no column {column!r}", names_hint(column, cols))

@@ -14,43 +14,50 @@ PLACEHOLDER_OPEN = "${"
 
 def refs_in_params(params: BaseModel) -> Iterator[tuple[tuple, Ref, str]]:
     """Yield (path inside the params, Ref, value) for every reference in `params`."""
+    for path, marker, value, _owner in marked(params, Ref):
+        yield path, marker, value
+
+
+def marked(params: BaseModel, kind: type) -> Iterator[tuple[tuple, Any, str, BaseModel]]:
+    """Yield (path, marker, value, model holding the field) for string values whose
+    annotation carries a `kind` marker (Ref, ColumnOf), through lists and sub-models."""
     for name, field in type(params).model_fields.items():
         value = getattr(params, name)
-        marker = next((m for m in field.metadata if isinstance(m, Ref)), None)
+        marker = next((m for m in field.metadata if isinstance(m, kind)), None)
         if marker is not None and isinstance(value, str):
-            yield (name,), marker, value
+            yield (name,), marker, value, params
             continue
-        yield from _walk(field.annotation, value, (name,))
+        yield from _walk(field.annotation, value, (name,), kind, params)
 
 
-def _walk(tp: Any, value: Any, path: tuple) -> Iterator[tuple[tuple, Ref, str]]:
+def _walk(tp: Any, value: Any, path: tuple, kind: type, owner: BaseModel):
     if value is None:
         return
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         inner, *meta = typing.get_args(tp)
-        marker = next((m for m in meta if isinstance(m, Ref)), None)
+        marker = next((m for m in meta if isinstance(m, kind)), None)
         if marker is not None and isinstance(value, str):
-            yield path, marker, value
+            yield path, marker, value, owner
             return
-        yield from _walk(inner, value, path)
+        yield from _walk(inner, value, path, kind, owner)
     elif origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(tp):
-            found = list(_walk(arg, value, path))
+            found = list(_walk(arg, value, path, kind, owner))
             if found:
                 yield from found
                 return
     elif origin in (list, tuple) and isinstance(value, (list, tuple)):
         args = typing.get_args(tp)
         for i, item in enumerate(value):
-            yield from _walk(args[0] if args else Any, item, path + (i,))
+            yield from _walk(args[0] if args else Any, item, path + (i,), kind, owner)
     elif origin is dict and isinstance(value, dict):
         args = typing.get_args(tp)
         for key, item in value.items():
-            yield from _walk(args[-1] if args else Any, item, path + (key,))
+            yield from _walk(args[-1] if args else Any, item, path + (key,), kind, owner)
     elif isinstance(value, BaseModel):
-        for sub_path, marker, ref in refs_in_params(value):
-            yield path + sub_path, marker, ref
+        for sub_path, marker, found, sub_owner in marked(value, kind):
+            yield path + sub_path, marker, found, sub_owner
 
 
 def placeholders(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, bool]]:

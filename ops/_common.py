@@ -2,6 +2,8 @@
 
 Param types carry their `Field(description=...)` with them so that every op that
 uses, say, `TrainPrecision` documents it the same way; an op gives only the default.
+Checks shared by several ops are validators to put in a param's `Annotated[...]`
+(`Unique`, `differs_from`), so each rule is written once and read at the field.
 
 Cost helpers turn "a model of N parameters sees D tokens" into a `Cost`, and
 handle the two unknowns every estimate meets: a model whose size the compiler
@@ -9,11 +11,16 @@ cannot know (a hub model) and a data source it cannot measure (hub data).
 """
 from __future__ import annotations
 
+import string
 from typing import Annotated, Literal, Sequence
 
 from pydantic import AfterValidator, Field, NonNegativeInt, ValidationInfo, WrapValidator
 
-from ._op import BYTES_PER_TOKEN, Cost, CostContext, TokenizerRef
+from ._op import BYTES_PER_TOKEN, ColumnOf, Cost, CostContext, TokenizerRef
+
+# Params naming a column of what `items` / `data` names: checked by the compiler.
+ITEMS_COLUMN = ColumnOf(("items",))
+DATA_COLUMN = ColumnOf(("data",))
 
 UNKNOWN_MODEL = "model size unknown"
 UNKNOWN_DATA = "data size unknown"
@@ -33,15 +40,29 @@ def unique_list(values: list) -> list:
 Unique = AfterValidator(unique_list)
 
 
-def distinct_from(value: object, info: ValidationInfo, *others: str) -> object:
-    """Field-validator body: `value` must differ from the (earlier) fields `others`.
+def differs_from(*others: str) -> AfterValidator:
+    """`Annotated[str, differs_from("good")]`: the value must differ from the fields `others`.
 
-    Raised from a field validator, the error points at this field in the spec.
+    Pydantic validates fields in order, so `others` must be declared earlier; one that
+    failed its own validation is skipped. The error points at this field in the spec.
     """
-    for other in others:
-        if value is not None and info.data.get(other) == value:
-            raise ValueError(f"equals `{other}` ({value!r}); the two must differ")
-    return value
+    def check(value: object, info: ValidationInfo) -> object:
+        for other in others:
+            if value is not None and info.data.get(other) == value:
+                raise ValueError(f"equals `{other}` ({value!r}); the two must differ")
+        return value
+    return AfterValidator(check)
+
+
+def placeholders(text: str, what: str) -> list[str]:
+    """Names of the {placeholders} in a format string, in order (repeats kept).
+
+    ValueError naming the param (`what`) if it is malformed, e.g. unbalanced braces.
+    """
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as err:
+        raise ValueError(f"{what} is not a valid format string: {err}") from None
 
 
 def _check_layers(value: object, handler: object) -> object:
@@ -89,8 +110,11 @@ Seed = Annotated[
         "only to pin this stage while other stages vary.")),
 ]
 
+# Training and inference offer the same precisions; only the advice differs.
+Precision = Literal["fp32", "bf16", "fp16"]
+
 TrainPrecision = Annotated[
-    Literal["fp32", "bf16", "fp16"],
+    Precision,
     Field(description=(
         "Numeric precision of training. fp32 runs everywhere (the safe default on CPU); "
         "bf16 is faster on Ampere-or-newer GPUs; fp16 needs a GPU and uses loss scaling. "
@@ -98,7 +122,7 @@ TrainPrecision = Annotated[
 ]
 
 InferPrecision = Annotated[
-    Literal["fp32", "bf16", "fp16"],
+    Precision,
     Field(description=(
         "Numeric precision of the forward passes. fp32 (default) gives reference "
         "log-probs; bf16/fp16 halve memory on a GPU but shift log-probs slightly, "
@@ -123,6 +147,7 @@ BatchTokens = Annotated[
 
 TextField = Annotated[
     str,
+    ColumnOf(("data", "corpus")),
     Field(min_length=1, description=(
         "Record field holding the text when the data source is JSONL/CSV/Parquet; "
         "ignored for plain-text files, which are read as one text.")),
@@ -190,6 +215,15 @@ def forward_cost(ctx: CostContext, model: str, data: str, *, sequences_per_recor
     records, per_seq = sized
     tokens = records * len(prompts) * sequences_per_record * per_seq
     return model_cost(ctx, model, tokens, 2, note)
+
+
+def data_pass_cost(ctx: CostContext, data: str, note: str) -> Cost:
+    """One CPU pass over a data source (merge counting, pattern counting): its tokens,
+    no model FLOPs."""
+    stats = ctx.data_stats(data)
+    if stats is None:
+        return Cost(note=UNKNOWN_DATA)
+    return Cost(tokens=stats.tokens, note=note)
 
 
 def analysis_cost(params: object, ctx: CostContext) -> Cost:

@@ -36,6 +36,16 @@ class Ref:
     accepts: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ColumnOf:
+    """Marks a param that names a column of what another param names (a data source
+    or a table stage), e.g. `good` names a column of `items`. The compiler checks the
+    column exists. `params` are looked up in the model holding the field, then in the
+    op's params; the first one that is set is used."""
+
+    params: tuple[str, ...]
+
+
 DataRef = Annotated[str, Ref(("data",))]
 ModelRef = Annotated[str, Ref(("model",))]
 TokenizerRef = Annotated[str, Ref(("tokenizer",))]

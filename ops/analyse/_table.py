@@ -3,16 +3,17 @@
 Analyses read a table stage (or a tabular data source) and name its columns:
 the stage's own columns, its condition columns (model, seed, checkpoint ...) and
 the columns it carries from its items. Column names are plain strings here; the
-compiler checks them against what the named table provides.
+compiler checks them against what the named table provides. A column plays one
+role in an analysis: `apart_from` rejects a column named again by an earlier param.
 """
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo
+from pydantic import AfterValidator, Field, ValidationInfo
 
 from .._common import Unique
-from .._op import TableOrDataRef
+from .._op import ColumnOf, TableOrDataRef
 
 Table = Annotated[
     TableOrDataRef,
@@ -21,7 +22,7 @@ Table = Annotated[
         "tabular data source (CSV, JSONL, Parquet).")),
 ]
 
-Column = Annotated[str, Field(min_length=1)]
+Column = Annotated[str, ColumnOf(("table",)), Field(min_length=1)]  # checked by the compiler
 
 ColumnList = Annotated[list[Column], Unique]
 
@@ -45,3 +46,13 @@ def not_among(value: object, info: ValidationInfo, *others: str) -> object:
             raise ValueError(f"column(s) {both} also appear in `{other}`; a column can "
                              "play only one role")
     return value
+
+
+def apart_from(*others: str) -> AfterValidator:
+    """`Annotated[ColumnList, apart_from("value")]`: no column of this param is in `others`.
+
+    `others` are params declared earlier (pydantic validates fields in order).
+    """
+    def check(value: object, info: ValidationInfo) -> object:
+        return not_among(value, info, *others)
+    return AfterValidator(check)

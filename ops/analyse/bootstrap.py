@@ -16,13 +16,13 @@ Cost: CPU only, no model FLOPs.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from .._common import Seed, analysis_cost
 from .._op import Op, OpParams
-from ._table import Column, Per, Table, not_among
+from ._table import Column, Per, Table, apart_from
 
 
 class Params(OpParams):
@@ -30,10 +30,10 @@ class Params(OpParams):
     value: Column = Field(description="Column to summarise, e.g. correct or diff.")
     statistic: Literal["mean", "median"] = Field(default="mean", description=(
         "mean (default; accuracy when value is correct) or median (robust to outliers)."))
-    unit: Column | None = Field(default=None, description=(
+    unit: Annotated[Column | None, apart_from("value")] = Field(default=None, description=(
         "Resample clusters of rows sharing this column (e.g. item, UID) instead of "
         "single rows. Use it whenever rows are not independent. None = rows."))
-    per: Per = []
+    per: Annotated[Per, apart_from("value", "unit")] = []
     level: float = Field(default=0.95, gt=0.0, lt=1.0, description=(
         "Confidence level of the interval, e.g. 0.95."))
     method: Literal["bca", "percentile", "basic"] = Field(default="bca", description=(
@@ -43,27 +43,10 @@ class Params(OpParams):
         "Bootstrap resamples. 10,000 gives stable 95% bounds; lower it for smoke runs."))
     seed: Seed = None
 
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return not_among(value, info, "value")
-
-    @field_validator("per")
-    @classmethod
-    def _per(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return not_among(value, info, "value", "unit")
-
 
 def columns(p: Params) -> tuple[str, ...]:
     return (*p.per, "n", "estimate", "ci_low", "ci_high")
 
 
-OP = Op(
-    name="analyse.bootstrap",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=analysis_cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="analyse.bootstrap", version=1, params=Params, produces="table", doc=__doc__,
+        cost=analysis_cost, columns=columns)

@@ -19,11 +19,11 @@ Cost: CPU only (one pass over the corpus), no model FLOPs.
 """
 from __future__ import annotations
 
-import string
+from typing import Annotated
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from .._common import UNKNOWN_DATA, TextField, distinct_from
+from .._common import TextField, data_pass_cost, differs_from, placeholders
 from .._op import Cost, CostContext, DataRef, Op, OpParams
 
 
@@ -33,7 +33,8 @@ class Params(OpParams):
     text_field: TextField = "text"
     items: DataRef = Field(description="Word pairs, one record per item.")
     first: str = Field(min_length=1, description="Field holding word A of each pair.")
-    second: str = Field(min_length=1, description="Field holding word B of each pair.")
+    second: Annotated[str, differs_from("first")] = Field(
+        min_length=1, description="Field holding word B of each pair.")
     pattern: str = Field(default="{first} and {second}", description=(
         "Phrase to count, with {first} and {second} where the words go; counted once "
         "as written and once with the words swapped. Change it for \"A or B\" etc."))
@@ -43,18 +44,10 @@ class Params(OpParams):
     bins: int = Field(default=5, gt=0, description=(
         "Number of frequency bins (quantiles of total). 1 disables binning."))
 
-    @field_validator("second")
-    @classmethod
-    def _distinct(cls, value: str, info: ValidationInfo) -> str:
-        return distinct_from(value, info, "first")
-
     @field_validator("pattern")
     @classmethod
     def _pattern(cls, value: str) -> str:
-        try:
-            names = [n for _, n, _, _ in string.Formatter().parse(value) if n is not None]
-        except ValueError as err:
-            raise ValueError(f"pattern is not a valid format string: {err}") from None
+        names = placeholders(value, "pattern")
         if sorted(names) != ["first", "second"]:
             raise ValueError("pattern must contain {first} and {second} once each, and no "
                              f"other placeholder; got {names}")
@@ -66,19 +59,8 @@ def columns(p: Params) -> tuple[str, ...]:
 
 
 def cost(p: Params, ctx: CostContext) -> Cost:
-    stats = ctx.data_stats(p.corpus)
-    if stats is None:
-        return Cost(note=UNKNOWN_DATA)
-    return Cost(tokens=stats.tokens, note="CPU pattern counting over the corpus; no model FLOPs")
+    return data_pass_cost(ctx, p.corpus, "CPU pattern counting over the corpus; no model FLOPs")
 
 
-OP = Op(
-    name="analyse.corpus_stats",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-    carries="items",
-)
+OP = Op(name="analyse.corpus_stats", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="items")

@@ -21,37 +21,35 @@ Cost: CPU only, no model FLOPs.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from .._common import analysis_cost
-from .._op import Op, OpParams, TableOrDataRef
-from ._table import Column, ColumnList, Per, Table, not_among
+from .._common import Unique, analysis_cost
+from .._op import ColumnOf, Op, OpParams, TableOrDataRef
+from ._table import Column, ColumnList, Per, Table, apart_from, not_among
+
+# y and its keys name columns of y_table when it is set, else of table.
+YColumn = Annotated[str, ColumnOf(("y_table", "table")), Field(min_length=1)]
 
 
 class Params(OpParams):
     table: Table
     x: Column = Field(description="Column of `table` holding the first variable.")
-    x_by: ColumnList = Field(default=[], description=(
+    x_by: Annotated[ColumnList, apart_from("x")] = Field(default=[], description=(
         "Average x over rows sharing these columns before correlating; also the join "
         "key with y_table. [] (default) = correlate row by row."))
     y_table: TableOrDataRef | None = Field(default=None, description=(
         "Table holding y, joined to `table` on y_by = x_by. None (default) = y is a "
         "column of `table`."))
-    y: Column = Field(description="Column holding the second variable.")
-    y_by: ColumnList | None = Field(default=None, description=(
+    y: YColumn = Field(description="Column holding the second variable.")
+    y_by: Annotated[list[YColumn], Unique] | None = Field(default=None, description=(
         "Key columns of y_table matching x_by, position by position (e.g. [Condition] "
         "for x_by [UID]). None (default) = the same names as x_by."))
-    per: Per = []
+    per: Annotated[Per, apart_from("x", "x_by")] = []
     method: Literal["spearman", "pearson", "kendall"] = Field(default="spearman", description=(
         "spearman (default; rank correlation, robust to monotone non-linearity and "
         "outliers), pearson (linear) or kendall (ranks, better with many ties)."))
-
-    @field_validator("x_by")
-    @classmethod
-    def _x_by(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return not_among(value, info, "x")
 
     @field_validator("y_table")
     @classmethod
@@ -81,22 +79,10 @@ class Params(OpParams):
                              "they pair up position by position")
         return value
 
-    @field_validator("per")
-    @classmethod
-    def _per(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return not_among(value, info, "x", "x_by")
-
 
 def columns(p: Params) -> tuple[str, ...]:
     return (*p.per, "n", "r", "p_value")
 
 
-OP = Op(
-    name="analyse.correlate",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=analysis_cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="analyse.correlate", version=1, params=Params, produces="table", doc=__doc__,
+        cost=analysis_cost, columns=columns)

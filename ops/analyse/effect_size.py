@@ -19,36 +19,32 @@ Cost: CPU only, no model FLOPs.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from .._common import Scalar, analysis_cost
 from .._op import Op, OpParams
-from ._table import Column, Per, Table, not_among
+from ._table import Column, Per, Table, apart_from
 
 
 class Params(OpParams):
     table: Table
     value: Column = Field(description="Column to compare, e.g. diff or correct.")
-    condition: Column = Field(description=(
+    condition: Annotated[Column, apart_from("value")] = Field(description=(
         "Column whose values define the two groups, e.g. alpha, model or inject."))
     treatment: Scalar = Field(description="Value of `condition` for the treatment group.")
     control: Scalar = Field(description="Value of `condition` for the control group.")
-    paired_by: Column | None = Field(default=None, description=(
-        "Match treatment and control rows on this column (e.g. item) for a paired "
-        "effect and test: far more power when the same items appear in both groups."))
+    paired_by: Annotated[Column | None, apart_from("value", "condition")] = Field(
+        default=None, description=(
+            "Match treatment and control rows on this column (e.g. item) for a paired "
+            "effect and test: far more power when the same items appear in both groups."))
     measure: Literal["cohens_d", "hedges_g", "glass_delta"] = Field(
         default="cohens_d", description=(
             "cohens_d (default; pooled SD, or SD of the differences when paired), "
             "hedges_g (d corrected for small samples) or glass_delta (control SD only: "
             "use when the treatment changes the spread)."))
-    per: Per = []
-
-    @field_validator("condition")
-    @classmethod
-    def _condition(cls, value: str, info: ValidationInfo) -> str:
-        return not_among(value, info, "value")
+    per: Annotated[Per, apart_from("value", "condition", "paired_by")] = []
 
     @field_validator("control")
     @classmethod
@@ -58,28 +54,11 @@ class Params(OpParams):
                              "different groups")
         return value
 
-    @field_validator("paired_by")
-    @classmethod
-    def _paired(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return not_among(value, info, "value", "condition")
-
-    @field_validator("per")
-    @classmethod
-    def _per(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return not_among(value, info, "value", "condition", "paired_by")
-
 
 def columns(p: Params) -> tuple[str, ...]:
     return (*p.per, "n_treatment", "n_control", "mean_treatment", "mean_control",
             "difference", "effect_size", "p_value")
 
 
-OP = Op(
-    name="analyse.effect_size",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=analysis_cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="analyse.effect_size", version=1, params=Params, produces="table", doc=__doc__,
+        cost=analysis_cost, columns=columns)

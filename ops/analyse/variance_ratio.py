@@ -20,37 +20,25 @@ Cost: CPU only, no model FLOPs.
 """
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator
+from typing import Annotated
+
+from pydantic import Field
 
 from .._common import analysis_cost
 from .._op import Op, OpParams
-from ._table import Column, ColumnList, Per, Table, not_among
+from ._table import Column, ColumnList, Per, Table, apart_from
 
 
 class Params(OpParams):
     table: Table
     value: Column = Field(description="Column to analyse, e.g. correct or diff.")
-    conditions: ColumnList = Field(min_length=1, description=(
+    conditions: Annotated[ColumnList, apart_from("value")] = Field(min_length=1, description=(
         "Columns that together define a condition, e.g. [model, inject]."))
-    unit: Column = Field(default="seed", validate_default=True, description=(
-        "Replicate column: runs of one condition differ in it (default seed). Rows are "
-        "averaged per condition and unit before the analysis."))
-    per: Per = []
-
-    @field_validator("conditions")
-    @classmethod
-    def _conditions(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return not_among(value, info, "value")
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, value: str, info: ValidationInfo) -> str:
-        return not_among(value, info, "value", "conditions")
-
-    @field_validator("per")
-    @classmethod
-    def _per(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return not_among(value, info, "value", "conditions", "unit")
+    unit: Annotated[Column, apart_from("value", "conditions")] = Field(
+        default="seed", validate_default=True, description=(
+            "Replicate column: runs of one condition differ in it (default seed). Rows "
+            "are averaged per condition and unit before the analysis."))
+    per: Annotated[Per, apart_from("value", "conditions", "unit")] = []
 
 
 def columns(p: Params) -> tuple[str, ...]:
@@ -58,12 +46,5 @@ def columns(p: Params) -> tuple[str, ...]:
             "icc1", "f", "p_value")
 
 
-OP = Op(
-    name="analyse.variance_ratio",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=analysis_cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="analyse.variance_ratio", version=1, params=Params, produces="table", doc=__doc__,
+        cost=analysis_cost, columns=columns)

@@ -4,6 +4,9 @@ probe.steer, which scores the same pairs under a steering intervention.
 Scored text = prompt + context + separator + alternative. Only the alternative's
 tokens are summed (or averaged); the prompt and the per-item context condition
 them. `correct` is logp_good > logp_bad (a tie counts as wrong).
+
+The three fields naming an item's texts must name three different fields: `Bad` and
+`Context` check it, so an op declares good, bad, context in that order.
 """
 from __future__ import annotations
 
@@ -11,19 +14,23 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .._common import ITEMS_COLUMN, differs_from
+
 GOOD_DOC = ("Field of each item holding the text that should be more likely, e.g. "
             "sentence_good (BLiMP) or chosen (preference data).")
 BAD_DOC = "Field of each item holding the text that should be less likely."
 
-Good = Annotated[str, Field(min_length=1, description=GOOD_DOC)]
-Bad = Annotated[str, Field(min_length=1, description=BAD_DOC)]
+Good = Annotated[str, ITEMS_COLUMN, Field(min_length=1, description=GOOD_DOC)]
+Bad = Annotated[str, ITEMS_COLUMN, Field(min_length=1, description=BAD_DOC), differs_from("good")]
 
 Context = Annotated[
     str | None,
+    ITEMS_COLUMN,
     Field(description=(
         "Field of each item holding a context placed before both alternatives, e.g. "
         "BLiMP's one_prefix_prefix or a preference pair's prompt: it conditions the "
         "alternatives but is not scored. None (default) = the alternatives stand alone.")),
+    differs_from("good", "bad"),
 ]
 
 Separator = Annotated[

@@ -26,13 +26,12 @@ Cost: 2·N·D, one sequence per item with `letters`, one per option with `option
 """
 from __future__ import annotations
 
-import string
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, Unique, distinct_from,
-                       forward_cost)
+from .._common import (ITEMS_COLUMN, BatchTokens, Bos, InferPrecision, Tokenizer, Unique, differs_from,
+                       forward_cost, placeholders)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 PLACEHOLDERS = ("context", "question", "options")
@@ -42,30 +41,19 @@ DEFAULT_TEMPLATES = {
 }
 
 
-def placeholders(template: str) -> set[str]:
-    """Names of the {placeholders} in a format string; ValueError if it is malformed."""
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError as err:  # unbalanced braces
-        raise ValueError(f"template is not a valid format string: {err}") from None
-
-
 class Fields(OpParams):
-    context: str | None = Field(default="context", min_length=1, description=(
+    context: Annotated[str | None, ITEMS_COLUMN] = Field(default="context", min_length=1, description=(
         "Field holding the passage the question is about; None if items have none."))
-    question: str = Field(default="question", min_length=1, validate_default=True,
-                          description="Field holding the question.")
-    options: Annotated[list[Annotated[str, Field(min_length=1)]], Unique] = Field(
+    question: Annotated[str, ITEMS_COLUMN, differs_from("context")] = Field(
+        default="question", min_length=1, validate_default=True,
+        description="Field holding the question.")
+    options: Annotated[list[Annotated[str, ITEMS_COLUMN, Field(min_length=1)]], Unique] = Field(
         default=["ans0", "ans1", "ans2"], min_length=2, max_length=26, description=(
             "Fields holding the answer options, in order (2 to 26: letters A-Z); `label` "
             "indexes this list. BBQ: [ans0, ans1, ans2]."))
-    label: str = Field(default="label", min_length=1, validate_default=True, description=(
-        "Field holding the 0-based index of the correct option."))
-
-    @field_validator("question", "label")
-    @classmethod
-    def _distinct(cls, value: str, info: ValidationInfo) -> str:
-        return distinct_from(value, info, "context", "question")
+    label: Annotated[str, ITEMS_COLUMN, differs_from("context", "question")] = Field(
+        default="label", min_length=1, validate_default=True,
+        description="Field holding the 0-based index of the correct option.")
 
 
 class Params(OpParams):
@@ -96,7 +84,7 @@ class Params(OpParams):
     def _template_names(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return value
-        names = placeholders(value)
+        names = set(placeholders(value, "template"))
         unknown = sorted(names - set(PLACEHOLDERS))
         if unknown:
             raise ValueError(f"template uses unknown placeholders {unknown}; "
@@ -125,13 +113,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                         note=f"2·N·D, {sequences} sequence(s) per item ({p.scoring} scoring)")
 
 
-OP = Op(
-    name="eval.multiple_choice",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-    carries="items",
-)
+OP = Op(name="eval.multiple_choice", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="items")

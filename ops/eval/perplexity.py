@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from .._common import (BatchTokens, Bos, InferPrecision, TextField, Tokenizer, model_cost)
+from .._common import BatchTokens, Bos, InferPrecision, TextField, Tokenizer, model_cost
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 DEFAULT_OVERLAP = 2.0  # window / stride when stride is left to its default
@@ -79,12 +79,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                       note=f"2·N·D, D = data tokens × {overlap:g} (window / stride)")
 
 
-OP = Op(
-    name="eval.perplexity",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="eval.perplexity", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns)

@@ -26,6 +26,7 @@ from .._common import (BatchTokens, Bos, InferPrecision, Layers, MaxLength, Site
                        TextField, Tokenizer, forward_cost)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
+
 class Params(OpParams):
     model: ModelRef = Field(description=(
         "Model to read: a `models:` entry or a model-producing stage."))
@@ -54,13 +55,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
     return forward_cost(ctx, p.model, p.data, cap=p.max_length, note="2·N·D over the texts")
 
 
-OP = Op(
-    name="probe.activations",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-    carries="data",
-)
+OP = Op(name="probe.activations", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="data")

@@ -21,12 +21,12 @@ Cost: 2·N·D over positive and negative texts.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from .._common import (BatchTokens, Bos, InferPrecision, Layers, MaxLength, Site,
-                       Tokenizer, distinct_from, forward_cost)
+                       Tokenizer, differs_from, forward_cost)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 
@@ -37,7 +37,7 @@ class Params(OpParams):
     data: DataRef = Field(description="Contrastive pairs, one record per pair.")
     positive: str = Field(min_length=1, description=(
         "Field holding the text that shows the concept (the direction points towards it)."))
-    negative: str = Field(min_length=1, description=(
+    negative: Annotated[str, differs_from("positive")] = Field(min_length=1, description=(
         "Field holding the matched text without it; keep pairs otherwise identical so "
         "the difference isolates the concept."))
     layers: Layers = "all"
@@ -53,11 +53,6 @@ class Params(OpParams):
     precision: InferPrecision = "fp32"
     batch_tokens: BatchTokens = 16384
 
-    @field_validator("negative")
-    @classmethod
-    def _distinct(cls, value: str, info: ValidationInfo) -> str:
-        return distinct_from(value, info, "positive")
-
 
 def columns(p: Params) -> tuple[str, ...]:
     return ("layer", "direction", "norm", "separation", "n")
@@ -68,12 +63,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                         note="2·N·D over positive and negative texts")
 
 
-OP = Op(
-    name="probe.diff_means",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="probe.diff_means", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns)

@@ -33,17 +33,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, ValidationInfo, field_validator
+from pydantic import Field, NonNegativeInt
 
 from .._common import (UNKNOWN_DATA, UNKNOWN_MODEL, BatchTokens, Bos, InferPrecision,
-                       MaxLength, TextField, Tokenizer, Unique, distinct_from, sequence_tokens)
+                       MaxLength, TextField, Tokenizer, Unique, differs_from, sequence_tokens)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 
 class Params(OpParams):
     recipient: ModelRef = Field(description=(
         "Model that receives the grafted layers: a `models:` entry or a model stage."))
-    donor: ModelRef = Field(description=(
+    donor: Annotated[ModelRef, differs_from("recipient")] = Field(description=(
         "Model the MLP layers come from; same architecture and tokenizer as recipient."))
     tokenizer: Tokenizer = None
     data: DataRef = Field(description="Prefixes both models read, one record per item.")
@@ -64,11 +64,6 @@ class Params(OpParams):
     bos: Bos = "auto"
     precision: InferPrecision = "fp32"
     batch_tokens: BatchTokens = 16384
-
-    @field_validator("donor")
-    @classmethod
-    def _distinct(cls, value: str, info: ValidationInfo) -> str:
-        return distinct_from(value, info, "recipient")
 
     @property
     def grafts(self) -> int:
@@ -93,13 +88,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                      f"{p.grafts} graft(s)")
 
 
-OP = Op(
-    name="probe.graft",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-    carries="data",
-)
+OP = Op(name="probe.graft", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="data")

@@ -22,20 +22,25 @@ Cost: CPU only (scikit-learn on stored activations), no model FLOPs.
 """
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator
+from typing import Annotated
 
-from .._common import Layers, Seed, distinct_from
-from .._op import Cost, CostContext, Op, OpParams, TableRef
+from pydantic import Field
+
+from .._common import Layers, Seed, differs_from
+from .._op import ColumnOf, Cost, CostContext, Op, OpParams, TableRef
+
+ACTIVATIONS_COLUMN = ColumnOf(("activations",))
 
 
 class Params(OpParams):
     activations: TableRef = Field(description=(
         "A probe.activations stage (pooling last or mean: one vector per item and layer)."))
-    label: str = Field(min_length=1, description=(
+    label: Annotated[str, ACTIVATIONS_COLUMN] = Field(min_length=1, description=(
         "Column to predict, carried from the activations' data, e.g. context_condition."))
-    group: str | None = Field(default=None, min_length=1, description=(
-        "Column whose values never straddle the train/test split, e.g. UID or a template "
-        "id. None (default) = split items independently."))
+    group: Annotated[str | None, ACTIVATIONS_COLUMN, differs_from("label")] = Field(
+        default=None, min_length=1, description=(
+            "Column whose values never straddle the train/test split, e.g. UID or a "
+            "template id. None (default) = split items independently."))
     layers: Layers = "all"
     test_fraction: float = Field(default=0.2, gt=0.0, lt=1.0, description=(
         "Share of items (or groups) held out for testing. 0.2-0.3 is usual; raise it "
@@ -48,11 +53,6 @@ class Params(OpParams):
         "training split) before fitting; keeps C comparable across layers."))
     seed: Seed = None
 
-    @field_validator("group")
-    @classmethod
-    def _distinct(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return distinct_from(value, info, "label")
-
 
 def columns(p: Params) -> tuple[str, ...]:
     return ("item", "layer", "target", "predicted", "correct")
@@ -62,12 +62,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
     return Cost(note="CPU logistic regression on stored activations; no model FLOPs")
 
 
-OP = Op(
-    name="probe.linear",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-)
+OP = Op(name="probe.linear", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns)

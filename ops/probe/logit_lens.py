@@ -64,13 +64,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                         note="2·N·D over the texts; per-layer unembeddings not counted")
 
 
-OP = Op(
-    name="probe.logit_lens",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-    carries="data",
-)
+OP = Op(name="probe.logit_lens", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="data")

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, NonNegativeInt, ValidationInfo, field_validator
+from pydantic import Field, NonNegativeInt
 
-from .._common import (BatchTokens, Bos, InferPrecision, Tokenizer, Unique, distinct_from,
-                       forward_cost)
+from .._common import BatchTokens, Bos, InferPrecision, Tokenizer, Unique, forward_cost
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams, TableRef
 from ..eval._pairs import PAIR_COLUMNS, Bad, Context, Good, Reduction, Separator
 
@@ -59,11 +58,6 @@ class Params(OpParams):
     precision: InferPrecision = "fp32"
     batch_tokens: BatchTokens = 16384
 
-    @field_validator("bad", "context")
-    @classmethod
-    def _distinct(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return distinct_from(value, info, "good", "bad")
-
 
 def columns(p: Params) -> tuple[str, ...]:
     return ("item", "alpha") + PAIR_COLUMNS
@@ -74,13 +68,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                         note="2·N·D over items × alphas × 2 alternatives")
 
 
-OP = Op(
-    name="probe.steer",
-    version=1,
-    params=Params,
-    produces="table",
-    cost=cost,
-    doc=__doc__,
-    columns=columns,
-    carries="items",
-)
+OP = Op(name="probe.steer", version=1, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="items")

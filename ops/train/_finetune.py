@@ -1,7 +1,8 @@
 """What SFT, DPO and ORPO share: the params of a TRL fine-tuning run and its cost.
 
-`FinetuneParams` holds every knob the three trainers have in common; each op adds
-only its own (the field mapping of its data, `beta`, the reference model). Every
+`FinetuneParams` holds every knob the three trainers have in common, and
+`PreferenceParams` what DPO and ORPO add to it (chosen/rejected records); each op
+adds only its own (the field mapping of SFT data, `beta`, the reference model). Every
 TRL flag that differs between CPU and GPU (precision, gradient checkpointing) is a
 param with an explicit default here, never left to TRL: TRL defaults to bf16 and
 gradient checkpointing, which fail or crawl on CPU.
@@ -13,13 +14,14 @@ example); DPO also runs a reference forward pass, +2·N_ref per token.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .._common import (UNKNOWN_DATA, UNKNOWN_MODEL, Seed, TextField, Tokenizer,
-                       TrainPrecision, distinct_from, sequence_tokens)
+from .._common import (DATA_COLUMN, UNKNOWN_DATA, UNKNOWN_MODEL, Seed, TextField, Tokenizer,
+                       TrainPrecision, differs_from, sequence_tokens)
 from .._op import Cost, CostContext, DataRef, ModelRef, OpParams
+from ._optim import MaxGradNorm, WarmupSteps, checkpoint_schedule
 
 
 class Replay(OpParams):
@@ -48,19 +50,16 @@ class Lora(OpParams):
 class PreferenceFields(OpParams):
     """Field names of a preference record (DPO and ORPO)."""
 
-    prompt: str = Field(default="prompt", min_length=1, description=(
+    prompt: Annotated[str, DATA_COLUMN] = Field(default="prompt", min_length=1, description=(
         "Field holding the prompt; its tokens condition both responses but are not "
         "trained on."))
     # validate_default: a prompt renamed to "chosen" must clash with the default chosen.
-    chosen: str = Field(default="chosen", min_length=1, validate_default=True,
-                        description="Field holding the preferred response.")
-    rejected: str = Field(default="rejected", min_length=1, validate_default=True,
-                          description="Field holding the dispreferred response.")
-
-    @field_validator("chosen", "rejected")
-    @classmethod
-    def _distinct(cls, value: str, info: ValidationInfo) -> str:
-        return distinct_from(value, info, "prompt", "chosen")
+    chosen: Annotated[str, DATA_COLUMN, differs_from("prompt")] = Field(
+        default="chosen", min_length=1, validate_default=True,
+        description="Field holding the preferred response.")
+    rejected: Annotated[str, DATA_COLUMN, differs_from("prompt", "chosen")] = Field(
+        default="rejected", min_length=1, validate_default=True,
+        description="Field holding the dispreferred response.")
 
 
 class FinetuneParams(OpParams):
@@ -87,7 +86,7 @@ class FinetuneParams(OpParams):
         "different data sizes comparable and allow checkpoint_every."))
     epochs: float | None = Field(default=None, gt=0.0, description=(
         "Passes over `data` (fractions allowed). Set exactly one of steps and epochs."))
-    warmup_steps: int = Field(default=0, ge=0, description=(
+    warmup_steps: WarmupSteps = Field(default=0, description=(
         "Steps of linear warmup from 0 to `lr`; at most `steps` when steps are set."))
     batch_size: int = Field(default=8, gt=0, description=(
         "Examples per micro-batch on one device; the effective batch is "
@@ -99,8 +98,7 @@ class FinetuneParams(OpParams):
         "Truncate each training sequence (prompt + response) to this many tokens."))
     weight_decay: float = Field(default=0.0, ge=0.0, description=(
         "AdamW weight decay (TRL's default 0). Rarely matters for short fine-tunes."))
-    max_grad_norm: float | None = Field(default=1.0, gt=0.0, description=(
-        "Clip the global gradient norm to this value; None disables clipping."))
+    max_grad_norm: MaxGradNorm = 1.0
     precision: TrainPrecision = "fp32"
     gradient_checkpointing: bool = Field(default=False, description=(
         "Recompute activations in the backward pass: ~30% slower, much less memory. "
@@ -110,14 +108,6 @@ class FinetuneParams(OpParams):
         "axis, e.g. to monitor the likelihood of preferred responses during preference "
         "training with eval.logprob_pairs. Needs `steps`."))
     seed: Seed = None
-
-    @field_validator("warmup_steps")
-    @classmethod
-    def _warmup_fits(cls, value: int, info: ValidationInfo) -> int:
-        steps = info.data.get("steps")
-        if steps is not None and value > steps:
-            raise ValueError(f"warmup_steps ({value}) exceeds steps ({steps})")
-        return value
 
     @field_validator("checkpoint_every")
     @classmethod
@@ -139,11 +129,19 @@ class FinetuneParams(OpParams):
         return None
 
 
+class PreferenceParams(FinetuneParams):
+    """DPO and ORPO: trained on records of a prompt with a chosen and a rejected response."""
+
+    SEQUENCES = 2
+
+    fields: PreferenceFields = Field(default_factory=PreferenceFields, description=(
+        "Which record fields hold the prompt, the chosen and the rejected response."))
+
+
 def finetune_axes(p: FinetuneParams) -> dict[str, list]:
     if p.checkpoint_every is None or p.steps is None:
         return {}
-    return {"checkpoint": sorted(set(range(p.checkpoint_every, p.steps + 1,
-                                           p.checkpoint_every)) | {p.steps})}
+    return {"checkpoint": checkpoint_schedule(p.checkpoint_every, p.steps)}
 
 
 def finetune_cost(p: FinetuneParams, ctx: CostContext) -> Cost:

@@ -30,14 +30,10 @@ from typing import Literal
 from pydantic import Field
 
 from .._op import ModelRef, Op
-from ._finetune import FinetuneParams, PreferenceFields, finetune_axes, finetune_cost
+from ._finetune import PreferenceParams, finetune_axes, finetune_cost
 
 
-class Params(FinetuneParams):
-    SEQUENCES = 2
-
-    fields: PreferenceFields = Field(default_factory=PreferenceFields, description=(
-        "Which record fields hold the prompt, the chosen and the rejected response."))
+class Params(PreferenceParams):
     beta: float = Field(default=0.1, gt=0.0, description=(
         "Strength of the KL constraint to the reference model. Lower (0.01-0.05) lets "
         "the policy move further; higher keeps it close to the reference."))
@@ -52,12 +48,5 @@ class Params(FinetuneParams):
         return self.reference or self.model
 
 
-OP = Op(
-    name="train.dpo",
-    version=1,
-    params=Params,
-    produces="model",
-    cost=finetune_cost,
-    doc=__doc__,
-    axes=finetune_axes,
-)
+OP = Op(name="train.dpo", version=1, params=Params, produces="model", doc=__doc__,
+        cost=finetune_cost, axes=finetune_axes)

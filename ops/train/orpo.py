@@ -21,25 +21,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from .._op import Op
-from ._finetune import FinetuneParams, PreferenceFields, finetune_axes, finetune_cost
+from ._finetune import PreferenceParams, finetune_axes, finetune_cost
 
 
-class Params(FinetuneParams):
-    SEQUENCES = 2
-
-    fields: PreferenceFields = Field(default_factory=PreferenceFields, description=(
-        "Which record fields hold the prompt, the chosen and the rejected response."))
+class Params(PreferenceParams):
     beta: float = Field(default=0.1, gt=0.0, description=(
         "Weight λ of the odds-ratio term against the SFT loss. Higher pushes harder "
         "away from rejected responses; the paper uses 0.1 to 0.25."))
 
 
-OP = Op(
-    name="train.orpo",
-    version=1,
-    params=Params,
-    produces="model",
-    cost=finetune_cost,
-    doc=__doc__,
-    axes=finetune_axes,
-)
+OP = Op(name="train.orpo", version=1, params=Params, produces="model", doc=__doc__,
+        cost=finetune_cost, axes=finetune_axes)

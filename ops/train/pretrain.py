@@ -34,6 +34,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from .._common import Seed, TextField, Tokenizer, TrainPrecision, model_cost
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
+from ._optim import MaxGradNorm, WarmupSteps, checkpoint_schedule
 
 
 class Inject(OpParams):
@@ -76,14 +77,13 @@ class Params(OpParams):
         "Learning-rate shape after warmup: cosine or linear decay to 0 at the final "
         "step, or constant. Constant keeps intermediate checkpoints comparable with a "
         "longer run of the same model."))
-    warmup_steps: int = Field(default=0, ge=0, description=(
+    warmup_steps: WarmupSteps = Field(default=0, description=(
         "Steps of linear warmup from 0 to `lr`; must not exceed `steps`. A few percent "
         "of the run stabilises early training of larger models."))
     weight_decay: float = Field(default=0.1, ge=0.0, description=(
         "AdamW decoupled weight decay, applied to 2-D weights (matrices and "
         "embeddings) but not to biases or norms, as in nanoGPT. 0 disables it."))
-    max_grad_norm: float | None = Field(default=1.0, gt=0.0, description=(
-        "Clip the global gradient norm to this value; None disables clipping."))
+    max_grad_norm: MaxGradNorm = 1.0
     precision: TrainPrecision = "fp32"
     checkpoint_every: int | None = Field(default=None, gt=0, description=(
         "Save a checkpoint every this many steps (and at the end), adding a "
@@ -93,14 +93,6 @@ class Params(OpParams):
         "runs with different batch shapes at equal data. Exclusive with "
         "checkpoint_every."))
     seed: Seed = None
-
-    @field_validator("warmup_steps")
-    @classmethod
-    def _warmup_fits(cls, value: int, info: ValidationInfo) -> int:
-        steps = info.data.get("steps")
-        if steps is not None and value > steps:
-            raise ValueError(f"warmup_steps ({value}) exceeds steps ({steps})")
-        return value
 
     @field_validator("checkpoint_every_tokens")
     @classmethod
@@ -121,13 +113,12 @@ class Params(OpParams):
 def checkpoint_steps(p: Params) -> list[int]:
     """Steps at which checkpoints are saved; [] when checkpointing is off."""
     if p.checkpoint_every is not None:
-        steps = set(range(p.checkpoint_every, p.steps + 1, p.checkpoint_every))
-    elif p.checkpoint_every_tokens is not None:
-        # Integer arithmetic: the first step whose cumulative tokens reach k × interval.
-        n = p.total_tokens // p.checkpoint_every_tokens
-        steps = {-(-k * p.checkpoint_every_tokens // p.tokens_per_step) for k in range(1, n + 1)}
-    else:
+        return checkpoint_schedule(p.checkpoint_every, p.steps)
+    if p.checkpoint_every_tokens is None:
         return []
+    # Integer arithmetic: the first step whose cumulative tokens reach k × interval.
+    n = p.total_tokens // p.checkpoint_every_tokens
+    steps = {-(-k * p.checkpoint_every_tokens // p.tokens_per_step) for k in range(1, n + 1)}
     return sorted(steps | {p.steps})
 
 
@@ -141,12 +132,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                       note="6·N·D, D = steps × batch_size × grad_accum × block_size")
 
 
-OP = Op(
-    name="train.pretrain",
-    version=1,
-    params=Params,
-    produces="model",
-    cost=cost,
-    doc=__doc__,
-    axes=axes,
-)
+OP = Op(name="train.pretrain", version=1, params=Params, produces="model", doc=__doc__,
+        cost=cost, axes=axes)

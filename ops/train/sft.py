@@ -19,25 +19,22 @@ same in train.sft, train.dpo and train.orpo. Cost: 6·N·D full, ≈4·N·D with
 """
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator
+from typing import Annotated
 
-from .._common import distinct_from
+from pydantic import Field
+
+from .._common import DATA_COLUMN, differs_from
 from .._op import Op, OpParams
 from ._finetune import FinetuneParams, finetune_axes, finetune_cost
 
 
 class SftFields(OpParams):
-    prompt: str | None = Field(default="prompt", min_length=1, description=(
+    prompt: Annotated[str | None, DATA_COLUMN] = Field(default="prompt", min_length=1, description=(
         "Field holding the prompt. None = records are plain text in `completion` "
         "(language modelling on every token)."))
-    completion: str = Field(default="completion", min_length=1, validate_default=True,
-                            description=("Field holding the target completion (or the "
-                                         "whole text when prompt is None)."))
-
-    @field_validator("completion")
-    @classmethod
-    def _distinct(cls, value: str, info: ValidationInfo) -> str:
-        return distinct_from(value, info, "prompt")
+    completion: Annotated[str, DATA_COLUMN, differs_from("prompt")] = Field(
+        default="completion", min_length=1, validate_default=True, description=(
+            "Field holding the target completion (or the whole text when prompt is None)."))
 
 
 class Params(FinetuneParams):
@@ -48,12 +45,5 @@ class Params(FinetuneParams):
         "completion data). False also trains on the prompt. Ignored for plain text."))
 
 
-OP = Op(
-    name="train.sft",
-    version=1,
-    params=Params,
-    produces="model",
-    cost=finetune_cost,
-    doc=__doc__,
-    axes=finetune_axes,
-)
+OP = Op(name="train.sft", version=1, params=Params, produces="model", doc=__doc__,
+        cost=finetune_cost, axes=finetune_axes)

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .._common import UNKNOWN_DATA, TextField, Unique
+from .._common import TextField, Unique, data_pass_cost
 from .._op import Cost, CostContext, DataRef, Op, OpParams
 
 BYTE_ALPHABET = 256  # byte-level BPE starts from every byte value
@@ -54,17 +54,8 @@ class Params(OpParams):
 
 
 def cost(p: Params, ctx: CostContext) -> Cost:
-    stats = ctx.data_stats(p.data)
-    if stats is None:
-        return Cost(note=UNKNOWN_DATA)
-    return Cost(tokens=stats.tokens, note="CPU merge counting; no model FLOPs")
+    return data_pass_cost(ctx, p.data, "CPU merge counting; no model FLOPs")
 
 
-OP = Op(
-    name="train.tokenizer",
-    version=1,
-    params=Params,
-    produces="tokenizer",
-    cost=cost,
-    doc=__doc__,
-)
+OP = Op(name="train.tokenizer", version=1, params=Params, produces="tokenizer", doc=__doc__,
+        cost=cost)

@@ -1,9 +1,75 @@
-"""A fake CostContext with hand-checkable sizes, for the ops' cost tests."""
+"""Scaffolding shared by the op tests.
+
+A test module names its op once, `OP = OPS.get("eval.perplexity")`; the fixtures
+below read it from there:
+
+    params(**kw)                       the op's MINIMAL params, overridden by kw
+    invalid(kw, where=..., match=...)  params(**kw) is rejected (at field `where`,
+                                       with a message matching `match`)
+    ctx, blind                         a CostContext with hand-checkable sizes, and
+                                       one that knows no sizes (hub models and data)
+"""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from specc.ops import DataStats
+
+# The smallest valid params of every op; tests override what they are about. Sizes
+# in the cost tests follow from these (e.g. 10 steps × batch 8 for fine-tuning).
+MINIMAL = {
+    "train.tokenizer": {"data": "corpus", "vocab_size": 2048},
+    "train.pretrain": {"model": "tiny", "data": "corpus", "steps": 300},
+    "train.sft": {"model": "tiny", "data": "pairs", "lr": 2e-5, "steps": 10},
+    "train.dpo": {"model": "tiny", "data": "pairs", "lr": 5e-7, "steps": 10},
+    "train.orpo": {"model": "tiny", "data": "pairs", "lr": 8e-6, "steps": 10},
+    "eval.logprob_pairs": {"model": "tiny", "items": "pairs", "good": "sentence_good",
+                           "bad": "sentence_bad"},
+    "eval.multiple_choice": {"model": "tiny", "items": "pairs"},
+    "eval.perplexity": {"model": "tiny", "data": "corpus"},
+    "probe.activations": {"model": "tiny", "data": "pairs"},
+    "probe.linear": {"activations": "acts", "label": "context_condition"},
+    "probe.logit_lens": {"model": "tiny", "data": "corpus"},
+    "probe.diff_means": {"model": "tiny", "data": "pairs", "positive": "syco",
+                         "negative": "candid"},
+    "probe.steer": {"model": "tiny", "directions": "dirs", "layer": 4,
+                    "alphas": [-4.0, 0.0, 4.0], "items": "pairs", "good": "g", "bad": "b"},
+    "probe.graft": {"recipient": "tiny", "donor": "donor", "data": "corpus",
+                    "layers": [8, 9, 10, 11]},
+    "analyse.corpus_stats": {"corpus": "corpus", "items": "pairs", "first": "a", "second": "b"},
+    "analyse.correlate": {"table": "t", "x": "a", "y": "b"},
+    "analyse.bootstrap": {"table": "score", "value": "correct"},
+    "analyse.effect_size": {"table": "steer", "value": "diff", "condition": "alpha",
+                            "treatment": 8, "control": 0},
+    "analyse.variance_ratio": {"table": "score", "value": "correct",
+                               "conditions": ["model", "inject"]},
+}
+
+
+@pytest.fixture
+def minimal() -> dict[str, dict]:
+    return MINIMAL
+
+
+@pytest.fixture
+def params(request):
+    op = request.module.OP
+
+    def build(**kw):
+        return op.params(**{**MINIMAL[op.name], **kw})
+    return build
+
+
+@pytest.fixture
+def invalid(params):
+    def check(kw: dict, where: str | None = None, match: str | None = None) -> ValidationError:
+        with pytest.raises(ValidationError, match=match) as err:
+            params(**kw)
+        if where is not None:
+            assert err.value.errors()[0]["loc"][0] == where
+        return err.value
+    return check
 
 
 class FakeCtx:

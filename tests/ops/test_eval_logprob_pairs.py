@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from specc.ops import OPS
 
@@ -12,12 +11,7 @@ OP = OPS.get("eval.logprob_pairs")
 BLIMP = Path(__file__).parents[3] / "shared/data/blimp/anaphor_gender_agreement.jsonl"
 
 
-def params(**kw):
-    return OP.params(**{"model": "tiny", "items": "pairs", "good": "sentence_good",
-                        "bad": "sentence_bad", **kw})
-
-
-def test_defaults_and_columns():
+def test_defaults_and_columns(params):
     p = params()
     assert p.prompts == [""] and p.reduction == "sum" and p.bos == "auto"
     assert p.context is None and p.separator == " "
@@ -34,13 +28,11 @@ def test_defaults_and_columns():
     ({"bos": "yes"}, "bos"),
     ({"batch_tokens": 0}, "batch_tokens"),
 ])
-def test_rejects_at_the_offending_field(kw, where):
-    with pytest.raises(ValidationError) as err:
-        params(**kw)
-    assert err.value.errors()[0]["loc"][0] == where
+def test_rejects_at_the_offending_field(invalid, kw, where):
+    invalid(kw, where=where)
 
 
-def test_cost_is_2nd_over_items_prompts_and_both_alternatives(ctx, blind):
+def test_cost_is_2nd_over_items_prompts_and_both_alternatives(params, ctx, blind):
     # 100 items of 100 tokens; prompts "" and "Well, " (6 bytes = 1.5 tokens, averaged).
     cost = OP.cost(params(prompts=["", "Well, "]), ctx)
     assert cost.tokens == pytest.approx(100 * 2 * 2 * (100 + 0.75))
@@ -49,7 +41,7 @@ def test_cost_is_2nd_over_items_prompts_and_both_alternatives(ctx, blind):
 
 
 @pytest.mark.skipif(not BLIMP.exists(), reason="shared data not present")
-def test_blimp_fields_exist_in_the_shared_data():
+def test_blimp_fields_exist_in_the_shared_data(params):
     record = json.loads(BLIMP.read_text().splitlines()[0])
     p = params(context="one_prefix_prefix", good="one_prefix_word_good",
                bad="one_prefix_word_bad")

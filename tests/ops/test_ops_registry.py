@@ -84,6 +84,14 @@ def test_every_param_is_described(name: str, op: Op):
 
 
 @pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
+def test_minimal_params_plan_without_known_sizes(name: str, op: Op, minimal, blind):
+    # conftest's MINIMAL covers every op, so every op test can build its params from it.
+    p = op.params(**minimal[name])
+    assert all(isinstance(c, str) for c in op.columns(p))
+    assert op.cost(p, blind).flops == 0  # unknown sizes never invent FLOPs
+
+
+@pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
 def test_carries_names_a_data_param(name: str, op: Op):
     if op.carries is not None:
         assert ref_paths(op.params)[op.carries] == {("data",)}

@@ -1,18 +1,13 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from specc.ops import OPS
 
 OP = OPS.get("probe.activations")
 
 
-def params(**kw):
-    return OP.params(**{"model": "tiny", "data": "pairs", **kw})
-
-
-def test_defaults_and_columns():
+def test_defaults_and_columns(params):
     p = params()
     assert (p.layers, p.site, p.pooling) == ("all", "residual", "last")
     assert OP.columns(p) == ("item", "layer", "activation")
@@ -22,10 +17,9 @@ def test_defaults_and_columns():
 
 @pytest.mark.parametrize("kw", [{"layers": [-1]}, {"site": "embed"}, {"pooling": "max"},
                                 {"max_length": 0}])
-def test_rejects(kw):
-    with pytest.raises(ValidationError):
-        params(**kw)
+def test_rejects(invalid, kw):
+    invalid(kw)
 
 
-def test_cost_caps_texts_at_max_length(ctx):
+def test_cost_caps_texts_at_max_length(params, ctx):
     assert OP.cost(params(data="corpus", max_length=100), ctx).flops == 2 * 1_000_000 * 10 * 100

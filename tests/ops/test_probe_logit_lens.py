@@ -1,18 +1,13 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from specc.ops import OPS
 
 OP = OPS.get("probe.logit_lens")
 
 
-def params(**kw):
-    return OP.params(**{"model": "tiny", "data": "corpus", **kw})
-
-
-def test_defaults_and_columns():
+def test_defaults_and_columns(params):
     p = params()
     assert p.final_norm and p.positions == "all" and p.commit_kl == 0.5
     assert OP.columns(p) == ("item", "layer", "kl", "top1_agree", "committed",
@@ -20,10 +15,9 @@ def test_defaults_and_columns():
 
 
 @pytest.mark.parametrize("kw", [{"commit_kl": 0}, {"positions": "first"}, {"layers": []}])
-def test_rejects(kw):
-    with pytest.raises(ValidationError):
-        params(**kw)
+def test_rejects(invalid, kw):
+    invalid(kw)
 
 
-def test_cost_is_one_forward_pass(ctx):
+def test_cost_is_one_forward_pass(params, ctx):
     assert OP.cost(params(), ctx).flops == 2 * 1_000_000 * 10_000
