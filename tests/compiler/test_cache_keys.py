@@ -6,6 +6,7 @@ import yaml
 from specc.compiler import compile_spec
 
 FLAGSHIP = Path(__file__).parents[2] / "specs" / "blimp-dynamics.yaml"
+SHARED_DATA = str((FLAGSHIP.parent / "../../shared/data").resolve())  # the copies live in tmp
 
 
 def compile_variant(tmp_path, edit, name="variant.yaml"):
@@ -17,7 +18,7 @@ def compile_variant(tmp_path, edit, name="variant.yaml"):
                 source[kind] = str((FLAGSHIP.parent / source[kind]).resolve())
     path = tmp_path / name
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return {t.id: t.key for t in compile_spec(path, data_roots=(str(FLAGSHIP.parents[2].parent),)).tasks}
+    return {t.id: t.key for t in compile_spec(path, data_roots=(SHARED_DATA,)).tasks}
 
 
 def changed(a: dict, b: dict) -> set[str]:
