@@ -124,11 +124,10 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
     sizes: dict[tuple, int | None] = {}
 
     def cost_of(combo: tuple, inputs: list) -> tuple:
-        upstream = {tasks[i].stage: tasks[i].size for i, _ in inputs if tasks[i].size is not None}
-        key = (combo, tuple(sorted(upstream.items())))
+        key = (combo, tuple([(tasks[i].stage, tasks[i].size) for i, _ in inputs if tasks[i].size is not None]))
         if key not in costs:
             params = info.combos[combo]
-            ctx = cost_ctx_factory(info, params, upstream)
+            ctx = cost_ctx_factory(info, params, dict(key[1]))
             costs[key] = info.op.cost(params, ctx)
             base = getattr(params, "model", None)
             sizes[key] = ctx.model_params(base) if info.op.produces == "model" and isinstance(base, str) else None
