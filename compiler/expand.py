@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from .cost import StageCostContext, gpu_hours
+from .cost import gpu_hours
 from .errors import Diagnostics
 from .fingerprint import canonical_json, sha256_text
 from .refs import format_value, refs_in_params
