@@ -109,7 +109,7 @@ def compile_spec(path: str | Path, profile: str | None = None,
     plan = Plan(spec=spec, path=str(c.path), profile=profile, env=env, tasks=tasks, stages=stages,
                 spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json"))),
                 warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
-                hypothesis_gates={h: next(iter(g)) for h, g in hyp_gates.items()})
+                hypothesis_gates={h: next(iter(g)) for h, g in hyp_gates.items()}, data=c.data)
     check_where_values(spec, plan, diags)
     _check_budget(plan, diags)
     diags.raise_if_errors()

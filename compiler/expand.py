@@ -50,6 +50,7 @@ class StagePlan:
     first: int                     # index of its first task in Plan.tasks
     count: int
     params: dict[tuple, dict]      # combo -> resolved params (JSON-able)
+    parts: dict[tuple, dict]       # combo -> digests of what its key covers, to explain misses
     costs: dict[tuple, Any]        # cost key (combo + upstream model sizes) -> Cost
     gpus: float
     cpus: float
@@ -106,6 +107,7 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
     # Params, their digest and cost: once per combination of the axes they use.
     resolved: dict[tuple, dict] = {}
     digests: dict[tuple, str] = {}
+    key_parts: dict[tuple, dict] = {}
     costs: dict[tuple, Any] = {}
     for combo, params in info.combos.items():
         dumped = params.model_dump(mode="json")
@@ -118,6 +120,9 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
                 refs[value] = {"data": data_digests[target]}
         resolved[combo] = dumped
         digests[combo] = sha256_text(canonical_json({"params": dumped, "refs": refs}))
+        key_parts[combo] = {"params": sha256_text(canonical_json(dumped)),
+                        "data": sha256_text(canonical_json({k: v for k, v in refs.items() if "data" in v})),
+                        "models": sha256_text(canonical_json({k: v for k, v in refs.items() if "model" in v}))}
 
     # Costs (and the size of a produced model) depend on the sizes of the models a task
     # reads, which vary with the upstream task (model=${size}): computed per distinct pair.
@@ -205,7 +210,7 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
             tasks.append(Task(task_id, info.name, ordered, tuple(inputs), h.hexdigest(), combo,
                               cost_key, sizes[cost_key]))
     res = info.stage.resources
-    return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, costs,
+    return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, key_parts, costs,
                      res.gpus, res.cpus, res.memory, tuple(sorted(info.upstream)), info.stage.when)
 
 

@@ -28,6 +28,8 @@ class Plan:
     warnings: list[Diagnostic] = field(default_factory=list)
     hypothesis_reads: dict[str, set[str]] = field(default_factory=dict)
     hypothesis_gates: dict[str, str] = field(default_factory=dict)
+    # Data sources as the compiler resolved them (files, digests): what tasks read at run time.
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def device_flops(self) -> float:

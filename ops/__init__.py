@@ -4,8 +4,17 @@ Each op is one small module defining `Params` and `OP`; this file imports the
 modules listed in `_MODULES`, registers each `OP` under its name and freezes the
 registry, so a spec can never change what an op name means. To add an op, write
 its module and add it to `_MODULES`.
+
+Ops of your own (a lab's probe, the tiny ops of specc's tests) live in your own
+modules: name them in `SPECC_PLUGINS` (comma-separated module names) and each
+one's `OP` (or list `OPS`) is registered before the freeze. Plugin op names need a
+dot (`mylab.probe`) and can never replace a built-in op. Workers on a cluster need
+the same variable and the modules importable (specc forwards the variable).
 """
 from __future__ import annotations
+
+import importlib
+import os
 
 from specc.compiler.registry import Registry
 
@@ -27,13 +36,43 @@ _MODULES = (
     corpus_stats, correlate, bootstrap, effect_size, variance_ratio,
 )
 
+PLUGINS_ENV = "SPECC_PLUGINS"
+
+
+class PluginError(ImportError):
+    """A module named in SPECC_PLUGINS cannot be imported or defines no valid op."""
+
+
+def _plugin_ops() -> list[Op]:
+    found = []
+    for name in filter(None, (n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise PluginError(f"{PLUGINS_ENV}: cannot import plugin module {name!r}: {exc}") from exc
+        ops = list(getattr(module, "OPS", ())) or ([module.OP] if hasattr(module, "OP") else [])
+        if not ops:
+            raise PluginError(f"{PLUGINS_ENV}: plugin module {name!r} defines neither OP nor OPS")
+        for op in ops:
+            if not isinstance(op, Op) or "." not in op.name:
+                raise PluginError(f"{PLUGINS_ENV}: {name}: {op!r} is not an Op with a dotted name "
+                                  "(e.g. 'mylab.probe')")
+        found += ops
+    return found
+
+
 OPS: Registry[Op] = Registry("op")
 for _module in _MODULES:
     OPS.register(_module.OP.name, _module.OP)
+BUILTIN = frozenset(m.OP.name for m in _MODULES)
+for _op in _plugin_ops():
+    if _op.name in OPS:
+        raise PluginError(f"{PLUGINS_ENV}: plugin op {_op.name!r} would replace a registered op")
+    OPS.register(_op.name, _op)
 OPS.freeze()
 
 __all__ = [
-    "OPS", "Op", "OpParams", "OpNotImplemented", "Cost", "CostContext", "DataStats",
+    "OPS", "BUILTIN", "PLUGINS_ENV", "PluginError", "Op", "OpParams", "OpNotImplemented", "Cost", "CostContext", "DataStats",
     "Ref", "DataRef", "ModelRef", "TokenizerRef", "TableRef", "TableOrDataRef",
     "Artifact", "BYTES_PER_TOKEN",
 ]

@@ -31,6 +31,7 @@ EXIT_INTERNAL = 3
 
 ProfileOpt = typer.Option(None, "--profile", "-p", help="Apply a named profile from the spec (e.g. smoke).")
 RootOpt = typer.Option(None, "--data-root", help="Extra folder the spec may read data from (repeatable).")
+StoreOpt = typer.Option(None, "--store", help="Artifact store: a folder or fsspec URI (default .specc/store).")
 
 
 def _print_diagnostics(diags) -> None:
@@ -70,7 +71,8 @@ def validate(specs: List[Path] = typer.Argument(..., help="Spec files."),
 def plan(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[str] = ProfileOpt,
          data_root: Optional[List[str]] = RootOpt,
          as_json: bool = typer.Option(False, "--json", help="Print the whole plan (every task) as JSON."),
-         tasks: bool = typer.Option(False, "--tasks", help="Also list every task id and cache key.")) -> None:
+         tasks: bool = typer.Option(False, "--tasks", help="List every task: key, hit or miss, and why."),
+         store: Optional[str] = StoreOpt) -> None:
     """Show the task graph: tasks, resources and estimated GPU-hours per stage."""
     compiled = _compile(spec, profile, data_root)
     if compiled is None:
@@ -90,9 +92,125 @@ def plan(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[
     out.print(f"total: {len(compiled.tasks)} tasks, ~{compiled.total_gpu_hours:.3g} GPU-h{budget} "
               f"(at {b.device_tflops:g} TFLOP/s x {b.utilization:g} utilisation, {b.device})", markup=False)
     out.print("\n```mermaid\n" + compiled.mermaid() + "\n```", markup=False)
-    if tasks:
-        for t in compiled.tasks:
-            out.print(f"{t.key[:12]}  {t.id}", markup=False)
+    _print_cache(compiled, store, tasks)
+
+
+def _print_cache(compiled, store_uri: Optional[str], every_task: bool) -> None:
+    """Hit or miss per task against the store, and the reason for each miss."""
+    from specc.runtime.cache_status import cache_statuses
+    from specc.runtime.run import open_ledger, open_store
+    ledger = open_ledger(compiled)
+    try:
+        statuses = cache_statuses(compiled, open_store(compiled, store_uri), ledger)
+    finally:
+        ledger.close()
+    hits = sum(s.hit for s in statuses)
+    reasons: dict[str, int] = {}
+    for s in statuses:
+        if not s.hit:
+            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+    why = "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+    out.print(f"cache: {hits} hit, {len(statuses) - hits} miss" + (f" ({why})" if why else ""), markup=False)
+    if every_task:
+        for t, s in zip(compiled.tasks, statuses):
+            state = "hit " if s.hit else "miss"
+            out.print(f"{t.key[:12]}  {state}  {t.id}" + (f"  ({s.reason})" if s.reason else ""), markup=False)
+
+
+@app.command()
+def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[str] = ProfileOpt,
+        data_root: Optional[List[str]] = RootOpt, store: Optional[str] = StoreOpt,
+        address: Optional[str] = typer.Option(None, "--address", help="Join a Ray cluster: auto or "
+                                              "ray://host:port (default: an embedded local Ray)."),
+        max_parallel: Optional[int] = typer.Option(None, "--max-parallel", min=1,
+                                                   help="At most this many tasks at once."),
+        allow_cpu: bool = typer.Option(False, "--allow-cpu", help="Run GPU stages on CPU when there is no GPU."),
+        retries: int = typer.Option(2, "--retries", min=0, help="Retries of a task whose worker died."),
+        plain: bool = typer.Option(False, "--plain", help="Log lines instead of the live view.")) -> None:
+    """Run a spec: execute every task not already in the store, on Ray."""
+    from specc.runtime.cluster import Infeasible
+    from specc.runtime.progress import Progress
+    from specc.runtime.run import RunOptions, run_plan
+    compiled = _compile(spec, profile, data_root)
+    if compiled is None:
+        raise typer.Exit(EXIT_SPEC_ERROR)
+    options = RunOptions(address=address, store=store, max_parallel=max_parallel, allow_cpu=allow_cpu,
+                         retries=retries)
+    try:
+        result = run_plan(compiled, options, lambda p: Progress(p, out, live=False if plain else None))
+    except Infeasible as exc:
+        err.print(f"{spec}: cannot run: {exc}", markup=False)
+        raise typer.Exit(EXIT_SPEC_ERROR)
+    for line in result.warnings:
+        err.print(f"warning: {line}", markup=False)
+    counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
+    if set(result.counts) == {"cached"}:
+        out.print(f"{spec}: nothing to run — all {result.counts['cached']} tasks are in the store "
+                  f"(run {result.run_id})", markup=False)
+    else:
+        out.print(f"{spec}: run {result.run_id}: {counts} in {result.seconds:.1f}s", markup=False)
+    for task_id, error in result.failed:
+        err.print(f"  failed: {task_id}: {error}", markup=False)
+    if result.failed:
+        err.print(f"  tracebacks: specc status {result.run_id} --errors", markup=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(run_id: Optional[str] = typer.Argument(None, help="Run id or prefix (default: the latest)."),
+           spec: Path = typer.Option(Path("."), "--in", help="A spec or folder inside the repository."),
+           errors: bool = typer.Option(False, "--errors", help="Show tracebacks of failed attempts.")) -> None:
+    """Show one run from the ledger: its tasks by stage and status."""
+    from specc.runtime.ledger import Ledger
+    ledger = Ledger(_ledger_path(spec))
+    found = ledger.run(run_id)
+    if found is None:
+        err.print(f"no run {run_id!r} in {ledger.path}" if run_id else f"no runs in {ledger.path}", markup=False)
+        raise typer.Exit(1)
+    tasks = ledger.tasks(found["id"])
+    out.print(f"run {found['id']} of {found['name']} ({found['spec']}): {found['status']}", markup=False)
+    table = Table()
+    statuses = sorted({t["status"] for t in tasks})
+    for col in ("stage", *statuses, "device-s"):
+        table.add_column(col, justify="left" if col == "stage" else "right")
+    for stage in dict.fromkeys(t["stage"] for t in tasks):
+        rows = [t for t in tasks if t["stage"] == stage]
+        table.add_row(stage, *[str(sum(t["status"] == s for t in rows)) for s in statuses],
+                      f"{sum(t['device_seconds'] or 0 for t in rows):.1f}")
+    out.print(table)
+    for t in tasks:
+        if t["status"] in ("failed", "skipped"):
+            out.print(f"{t['status']}: {t['task_id']}: {t['error'] or t['reason']}", markup=False)
+    if errors:
+        for a in ledger.attempts(found["id"]):
+            if a["traceback"] or a["status"] == "lost":
+                out.print(f"--- {a['task_id']} attempt {a['attempt']} ({a['status']}) on {a['worker']}",
+                          markup=False)
+                out.print(a["traceback"] or a["error"] or "", markup=False)
+
+
+@app.command()
+def runs(spec: Path = typer.Option(Path("."), "--in", help="A spec or folder inside the repository."),
+         limit: int = typer.Option(20, "--limit", min=1)) -> None:
+    """List recent runs from the ledger."""
+    import time as _time
+    from specc.runtime.ledger import Ledger
+    ledger = Ledger(_ledger_path(spec))
+    table = Table()
+    for col in ("run", "spec", "profile", "status", "tasks", "started (UTC)", "seconds"):
+        table.add_column(col)
+    for r in ledger.runs(limit):
+        took = f"{r['ended'] - r['started']:.1f}" if r["ended"] else "-"
+        table.add_row(r["id"], r["name"], r["profile"] or "-", r["status"], str(r["tasks"]),
+                      _time.strftime("%Y-%m-%d %H:%M:%S", _time.gmtime(r["started"])), took)
+    out.print(table)
+
+
+def _ledger_path(where: Path) -> Path:
+    from specc.compiler.datafiles import repository_root
+    folder = where if where.is_dir() else where.parent
+    return repository_root(folder) / ".specc" / "ledger.sqlite"
 
 
 @app.command()

@@ -1,0 +1,144 @@
+"""TaskContext: what an op's `run(params, ctx)` sees of the world.
+
+An op never opens the store or the spec itself; it asks the context for the
+things its params name and writes its own files under `ctx.out`:
+
+    ctx.data("corpus.train")   a datasets.Dataset (a spec data source, or one part of it)
+    ctx.table("evals")         a pandas DataFrame: every input table of that stage, stacked
+    ctx.model("pretrain")      a causal LM on ctx.device (an upstream model, a checkpoint
+                               of it, or a `models:` entry), in eval mode
+    ctx.tokenizer("tok")       a transformers tokenizer
+    ctx.artifacts("stage")     local folders of that stage's input artifacts
+    ctx.batch_size(64)         64, halved after each out-of-memory retry
+    ctx.log("..."), ctx.record(tokens_per_s=...)   kept in the artifact's manifest
+
+Model artifacts follow one layout: `model/` (the final weights), `checkpoints/<n>/`
+(one folder per value of the `checkpoint` axis) and `tokenizer/` when one was saved.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .payload import InputArtifact, TaskPayload
+
+
+class InputError(LookupError):
+    """An op asked for something its task does not have (a bug in the op, not the spec)."""
+
+
+def model_folder(artifact: Path, select: dict[str, Any]) -> Path:
+    if "checkpoint" in select:
+        return artifact / "checkpoints" / str(select["checkpoint"])
+    return artifact / "model"
+
+
+class TaskContext:
+    def __init__(self, payload: TaskPayload, store, out: Path,
+                 load_model: Callable[[str, Callable[[], Any]], Any], batch_scale: float = 1.0):
+        self.payload = payload
+        self.task_id = payload.task_id
+        self.key = payload.key
+        self.condition = dict(payload.condition)
+        self.seed = payload.seed
+        self.device = payload.device
+        self.out = out
+        self._store = store
+        self._load_model = load_model   # the worker's cache: (identity, loader) -> model
+        self.batch_scale = batch_scale
+        self.logs: list[str] = []
+        self.facts: dict[str, Any] = {}
+        self._t0 = time.perf_counter()
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def artifacts(self, stage: str) -> list[Path]:
+        return [self._store.local_path(a.key) for a in self._inputs(stage)]
+
+    def _inputs(self, stage: str) -> list[InputArtifact]:
+        found = self.payload.inputs.get(stage)
+        if not found:
+            raise InputError(f"task {self.task_id} has no input from stage {stage!r} "
+                             f"(it has: {', '.join(self.payload.inputs) or 'none'})")
+        return found
+
+    def _one(self, name: str) -> InputArtifact:
+        found = self._inputs(name)
+        if len(found) != 1:
+            raise InputError(f"task {self.task_id} reads {len(found)} artifacts of stage {name!r}, "
+                             "where one was expected")
+        return found[0]
+
+    def table(self, name: str):
+        """The stage's input tables stacked (a fan-in reads many), or a data source as a table."""
+        import pandas as pd
+        if name.partition(".")[0] in self.payload.data:
+            return self.data(name).to_pandas()
+        frames = [pd.read_parquet(self._store.local_path(a.key) / "table.parquet") for a in self._inputs(name)]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def data(self, name: str):
+        from .data import load_source
+        base, _, part = name.partition(".")
+        entry = self.payload.data.get(base)
+        if entry is None:
+            raise InputError(f"task {self.task_id}: data source {base!r} is not among its inputs")
+        return load_source(entry.source, entry.files, part or None, seed=self.seed)
+
+    def model(self, name: str):
+        """A model to read: loaded once per worker and shared by the tasks that read it.
+        Ops that train (produce a model) get their own fresh copy instead."""
+        if name in self.payload.models:
+            spec_model = self.payload.models[name]
+            identity = f"spec:{name}"
+            loader = lambda: self._build_spec_model(spec_model)  # noqa: E731
+        else:
+            art = self._one(name)
+            identity = art.key + "".join(f"|{a}={v}" for a, v in sorted(art.select.items()))
+            loader = lambda: self._load_artifact_model(art)  # noqa: E731
+        if self.payload.produces == "model":
+            return loader()
+        return self._load_model(identity, loader)
+
+    def model_path(self, name: str) -> Path:
+        """The folder holding an upstream model's weights (a checkpoint's, when selected)."""
+        art = self._one(name)
+        return model_folder(self._store.local_path(art.key), art.select)
+
+    def tokenizer(self, name: str):
+        import transformers
+        if name in self.payload.models:
+            m = self.payload.models[name]
+            source = getattr(m, "hub", None) or str(Path(self.payload.spec_dir, getattr(m, "path", "")))
+            return transformers.AutoTokenizer.from_pretrained(source, revision=getattr(m, "revision", None))
+        root = self._store.local_path(self._one(name).key)
+        return transformers.AutoTokenizer.from_pretrained(str(root / "tokenizer"), local_files_only=True)
+
+    def _build_spec_model(self, spec_model):
+        from .models import build_model
+        return self._place(build_model(spec_model, None, Path(self.payload.spec_dir), self.seed))
+
+    def _load_artifact_model(self, art: InputArtifact):
+        import transformers
+        folder = model_folder(self._store.local_path(art.key), art.select)
+        return self._place(transformers.AutoModelForCausalLM.from_pretrained(str(folder), local_files_only=True))
+
+    def _place(self, model):
+        model.to(self.device)
+        if self.payload.produces != "model":
+            model.eval()
+        return model
+
+    # -- running ----------------------------------------------------------------------
+
+    def batch_size(self, requested: int) -> int:
+        """The batch size to use now: the requested one, halved after each OOM retry."""
+        return max(1, int(requested * self.batch_scale))
+
+    def log(self, message: str) -> None:
+        self.logs.append(f"{time.perf_counter() - self._t0:8.2f}s {message}")
+
+    def record(self, **facts: Any) -> None:
+        """Facts about how the task ran (precision, tokens/s ...), kept in the manifest."""
+        self.facts.update(facts)

@@ -1,0 +1,116 @@
+"""What the driver sends a worker for one task: everything the op needs, nothing live.
+
+A payload is plain data (picklable, small): the op's name and resolved params, the
+task's condition and seed, the store keys of its inputs, and the spec's model and
+data entries the params name. The worker turns it into a `TaskContext`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from specc.compiler.refs import refs_in_params
+
+
+@dataclass(frozen=True)
+class InputArtifact:
+    stage: str
+    key: str
+    produces: str                 # model | tokenizer | table
+    condition: dict[str, Any]
+    select: dict[str, Any]        # e.g. {"checkpoint": 200}: which of its outputs
+
+
+@dataclass(frozen=True)
+class DataEntry:
+    source: Any                   # the spec's source model (TextSource, HubSource ...)
+    files: tuple[Path, ...]
+
+
+@dataclass
+class TaskPayload:
+    task_id: str
+    key: str
+    stage: str
+    op: str
+    version: int
+    params: dict[str, Any]
+    condition: dict[str, Any]
+    seed: int
+    inputs: dict[str, list[InputArtifact]]
+    models: dict[str, Any]        # name -> ConfigModel | HubModel | LocalModel
+    data: dict[str, DataEntry]
+    spec_dir: str
+    store: str
+    device: str                   # "cuda" or "cpu"
+    produces: str
+    parts: dict[str, Any] = field(default_factory=dict)
+    attempt: int = 1
+
+
+def key_parts(plan, task) -> dict[str, Any]:
+    """What a task's cache key covers, digest by digest, so a miss can say why."""
+    st = plan.stages[task.stage]
+    return {"op": f"{st.op}@{st.version}", "env": plan.env, **st.parts[task.combo],
+            "condition": [list(kv) for kv in task.condition],
+            "upstream": sorted(plan.tasks[i].key for i, _ in task.inputs)}
+
+
+class PayloadBuilder:
+    """Builds payloads for the tasks of one plan (the spec's entries resolved once)."""
+
+    def __init__(self, plan, store_uri: str, cpu_only: bool):
+        from specc.ops import OPS
+        self.plan = plan
+        self.store = store_uri
+        self.cpu_only = cpu_only
+        self.spec_dir = str(Path(plan.path).resolve().parent)
+        self.ops = {name: OPS.get(st.op) for name, st in plan.stages.items()}
+        self._refs: dict[tuple, tuple[set[str], set[str]]] = {}
+
+    def _names(self, stage: str, combo: tuple) -> tuple[set[str], set[str]]:
+        """The `models:` and `data:` entries a stage's params name (per axis combo)."""
+        found = self._refs.get((stage, combo))
+        if found is None:
+            op = self.ops[stage]
+            params = op.params.model_validate(self.plan.stages[stage].params[combo])
+            targets = {value.partition(".")[0] for _p, _r, value in refs_in_params(params)}
+            found = ({t for t in targets if t in self.plan.spec.models},
+                     {t for t in targets if t in self.plan.spec.data})
+            self._refs[(stage, combo)] = found
+        return found
+
+    def build(self, task, attempt: int = 1) -> TaskPayload:
+        plan = self.plan
+        st = plan.stages[task.stage]
+        condition = dict(task.condition)
+        inputs: dict[str, list[InputArtifact]] = {}
+        for i, select in task.inputs:
+            up = plan.tasks[i]
+            inputs.setdefault(up.stage, []).append(InputArtifact(
+                up.stage, up.key, self.ops[up.stage].produces, dict(up.condition), dict(select)))
+        models, data = self._names(task.stage, task.combo)
+        seed = condition.get("seed", plan.spec.seed)
+        return TaskPayload(
+            task_id=task.id, key=task.key, stage=task.stage, op=st.op, version=st.version,
+            params=st.params[task.combo], condition=condition,
+            seed=seed if isinstance(seed, int) else plan.spec.seed, inputs=inputs,
+            models={n: plan.spec.models[n] for n in models},
+            data={n: DataEntry(plan.spec.data[n], tuple(plan.data[n].files) if n in plan.data else ())
+                  for n in data},
+            spec_dir=self.spec_dir, store=self.store,
+            device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",
+            produces=self.ops[task.stage].produces, parts=key_parts(plan, task), attempt=attempt)
+
+    def model_identity(self, task) -> str | None:
+        """The model a task reads, as a string (for actor affinity): an upstream artifact
+        and its selector, or a spec model entry; None for tasks that read none or train."""
+        if self.ops[task.stage].produces == "model":
+            return None  # training gets a fresh copy, never the shared one
+        for i, select in task.inputs:
+            up = self.plan.tasks[i]
+            if self.ops[up.stage].produces == "model":
+                return up.key + "".join(f"|{a}={v}" for a, v in select)
+        models, _ = self._names(task.stage, task.combo)
+        return f"spec:{sorted(models)[0]}" if models else None

@@ -1,0 +1,261 @@
+"""The driver's loop: dispatch ready tasks to worker actors, collect results, repeat.
+
+* A task is ready when every input is done (run now or found in the store).
+* Workers are Ray actors, one per slot of a resource shape (a GPU, or a CPU slot);
+  the driver creates them while the cluster has room, sends each one task at a
+  time and kills idle ones when no remaining task needs their shape (or another
+  shape needs the room).
+* Model affinity: a task that reads a model goes to the actor already holding it,
+  and waits for that actor rather than loading the model a second time
+  elsewhere: 50 evaluations of one checkpoint load it once.
+* An op's error fails its task and skips everything downstream; a dead worker
+  (Ray system failure) is replaced and its task retried up to `retries` times.
+
+Only the driver writes the ledger, once per round (`Ledger.flush`).
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .cluster import Shape
+
+def _system_errors() -> tuple[type[BaseException], ...]:
+    import ray.exceptions as rex
+    return (rex.RayActorError, rex.WorkerCrashedError, rex.ObjectLostError, rex.NodeDiedError,
+            rex.OutOfMemoryError, rex.RaySystemError, rex.ActorDiedError)
+
+
+@dataclass
+class Slot:
+    actor: Any
+    shape: Shape
+    model: str | None = None          # identity of the model it holds
+    task: int | None = None           # index of the task it runs
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class Outcome:
+    status: str                        # succeeded | failed | skipped
+    reason: str | None = None
+
+
+class Scheduler:
+    def __init__(self, plan, todo: set[int], shapes: dict[str, Shape], builder, ledger, run_id: str,
+                 capacity: dict[str, float], max_parallel: int | None = None, retries: int = 2,
+                 on_event: Callable[[str, int, dict], None] | None = None):
+        self.plan, self.tasks = plan, plan.tasks
+        self.todo = todo
+        self.shapes = {i: shapes[self.tasks[i].stage] for i in todo}
+        self.builder, self.ledger, self.run_id = builder, ledger, run_id
+        self.capacity = {k: capacity.get(k, 0.0) for k in ("CPU", "GPU", "memory")}
+        self.max_parallel = max_parallel or 10**9
+        self.retries = retries
+        self.emit = on_event or (lambda kind, i, info: None)
+        self.errors = _system_errors()
+
+        self.outcomes: dict[int, Outcome] = {}
+        self.attempts: dict[int, int] = {}
+        self.waiting: dict[int, int] = {}
+        self.dependents: dict[int, list[int]] = {}
+        for i in todo:
+            deps = {d for d in self.tasks[i].deps if d in todo}
+            self.waiting[i] = len(deps)
+            for d in deps:
+                self.dependents.setdefault(d, []).append(i)
+        self.models = {i: builder.model_identity(self.tasks[i]) for i in todo}
+        self.ready: dict[Shape, deque[int]] = {}
+        self.left: dict[Shape, int] = {}      # tasks of a shape not finished yet
+        for i in sorted(todo):
+            self.left[self.shapes[i]] = self.left.get(self.shapes[i], 0) + 1
+            if self.waiting[i] == 0:
+                self._make_ready(i)
+        self.slots: list[Slot] = []
+        self.running: dict[Any, Slot] = {}    # ObjectRef -> slot
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def run(self) -> dict[int, Outcome]:
+        stalled = 0
+        while len(self.outcomes) < len(self.todo):
+            self._dispatch()
+            if not self.running:
+                stalled += 1
+                if any(self.ready.values()) and stalled < 100:
+                    self._release(force=True)  # idle workers of other shapes make room
+                    time.sleep(0.05)
+                    continue
+                raise RuntimeError("scheduler stalled: tasks left but none can start")
+            stalled = 0
+            refs = list(self.running)
+            done, _ = __import__("ray").wait(refs, num_returns=1, timeout=1.0)
+            if done:  # collect everything else that finished meanwhile, in one round
+                more, _ = __import__("ray").wait(refs, num_returns=len(refs), timeout=0)
+                done = list(dict.fromkeys(done + more))
+            for ref in done:
+                self._collect(ref)
+            self.ledger.flush()
+        for slot in list(self.slots):
+            self._kill(slot)
+        self.ledger.flush()
+        return self.outcomes
+
+    def _make_ready(self, i: int) -> None:
+        self.ready.setdefault(self.shapes[i], deque()).append(i)
+
+    # -- dispatching ------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        for shape, queue in self.ready.items():
+            if not queue:
+                continue
+            # Models held by workers of this shape; a model held by another shape's worker
+            # does not block (that worker may wait on this shape's results).
+            held = {s.model for s in self.slots if s.shape == shape and s.model is not None}
+            for slot in [s for s in self.slots if s.shape == shape and s.task is None]:
+                i = self._pick(queue, slot.model, held)
+                if i is None:
+                    break
+                self._submit(slot, i)
+            while queue and self._room_for(shape):
+                i = self._pick(queue, None, held)
+                if i is None:
+                    break
+                slot = self._new_slot(shape)
+                self._submit(slot, i)
+        self._release(force=False)
+
+    def _pick(self, queue: deque, model: str | None, held: set) -> int | None:
+        """The task for a worker holding `model`: one reading that model first, else one
+        reading no model, else one whose model no other worker holds."""
+        fallback = None
+        for i in queue:
+            m = self.models[i]
+            if m is not None and m == model:
+                queue.remove(i)
+                return i
+            if fallback is None and (m is None or m not in held):
+                fallback = i
+        if fallback is not None:
+            queue.remove(fallback)
+        return fallback
+
+    def _room_for(self, shape: Shape) -> bool:
+        if len(self.running) >= self.max_parallel or len(self.slots) >= self.max_parallel:
+            return False
+        used = {"CPU": 0.0, "GPU": 0.0, "memory": 0.0}
+        for s in self.slots:
+            used["CPU"] += s.shape.cpus
+            used["GPU"] += s.shape.gpus
+            used["memory"] += s.shape.memory or 0
+        return (used["CPU"] + shape.cpus <= self.capacity["CPU"] + 1e-9
+                and used["GPU"] + shape.gpus <= self.capacity["GPU"] + 1e-9
+                and (not shape.memory or used["memory"] + shape.memory <= self.capacity["memory"]))
+
+    def _new_slot(self, shape: Shape) -> Slot:
+        import ray
+        from .worker import TaskWorker
+        actor = ray.remote(TaskWorker).options(**shape.ray_options(), max_restarts=0,
+                                               max_task_retries=0, max_concurrency=1).remote()
+        slot = Slot(actor, shape)
+        self.slots.append(slot)
+        return slot
+
+    def _submit(self, slot: Slot, i: int) -> None:
+        self.attempts[i] = self.attempts.get(i, 0) + 1
+        payload = self.builder.build(self.tasks[i], self.attempts[i])
+        slot.task = i
+        ref = slot.actor.run.remote(payload)
+        self.running[ref] = slot
+        self.ledger.task_started(self.run_id, self.tasks[i].id, self.attempts[i], "", payload.device)
+        self.emit("started", i, {"attempt": self.attempts[i]})
+
+    def _release(self, force: bool) -> None:
+        """Kill idle workers no remaining task needs; with `force`, every idle worker whose
+        shape has nothing ready (another shape is waiting for the room)."""
+        for slot in [s for s in self.slots if s.task is None]:
+            if self.left.get(slot.shape, 0) == 0 or (force and not self.ready.get(slot.shape)):
+                self._kill(slot)
+
+    def _kill(self, slot: Slot) -> None:
+        import ray
+        if slot in self.slots:
+            self.slots.remove(slot)
+        try:
+            ray.kill(slot.actor, no_restart=True)
+        except Exception:  # noqa: BLE001 - already dead
+            pass
+
+    # -- results ----------------------------------------------------------------------
+
+    def _collect(self, ref) -> None:
+        import ray
+        slot = self.running.pop(ref)
+        i, slot.task = slot.task, None
+        task = self.tasks[i]
+        try:
+            result = ray.get(ref)
+        except self.errors as exc:
+            self._kill(slot)
+            error = f"worker died: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], "lost", error)
+            if self.attempts[i] <= self.retries:
+                self.emit("retry", i, {"error": error})
+                self._make_ready(i)
+                return
+            self._finish(i, "failed", error)
+            return
+        for model, seconds in result.get("loads", ()):
+            slot.model = model if model == self.models[i] else slot.model
+            self.ledger.model_loaded(self.run_id, task.id, model, result["worker"], seconds)
+        if self.models[i] is not None:
+            slot.model = self.models[i]
+        seconds = result["ended"] - result["started"]
+        # GPU-seconds for GPU work, CPU-seconds otherwise (the task's `device` says which).
+        device_seconds = seconds * (slot.shape.gpus or slot.shape.cpus)
+        self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], result["status"],
+                                  result.get("error"), result.get("traceback"))
+        self._finish(i, result["status"], result.get("error"), device_seconds, result)
+
+    def _finish(self, i: int, status: str, error: str | None = None, device_seconds: float = 0.0,
+                result: dict | None = None) -> None:
+        task = self.tasks[i]
+        self.outcomes[i] = Outcome(status, error)
+        self.left[self.shapes[i]] -= 1
+        self.ledger.task_ended(self.run_id, task.id, status, device_seconds, error)
+        self.emit(status, i, result or {"error": error})
+        if status == "succeeded":
+            for d in self.dependents.get(i, ()):
+                self.waiting[d] -= 1
+                if self.waiting[d] == 0 and d not in self.outcomes:
+                    self._make_ready(d)
+            return
+        self._skip_downstream(i, f"upstream {task.id} {status}")
+
+    def _skip_downstream(self, i: int, reason: str) -> None:
+        stack = list(self.dependents.get(i, ()))
+        while stack:
+            d = stack.pop()
+            if d in self.outcomes:
+                continue
+            self.outcomes[d] = Outcome("skipped", reason)
+            self.left[self.shapes[d]] -= 1
+            self.ledger.task_ended(self.run_id, self.tasks[d].id, "skipped", reason=reason)
+            self.emit("skipped", d, {"reason": reason})
+            stack.extend(self.dependents.get(d, ()))
+
+    def skip(self, i: int, reason: str) -> None:
+        """Skip a task before the loop starts (a gate), and everything downstream of it."""
+        if i in self.outcomes:
+            return
+        for q in self.ready.values():
+            if i in q:
+                q.remove(i)
+        self.outcomes[i] = Outcome("skipped", reason)
+        self.left[self.shapes[i]] -= 1
+        self.ledger.task_ended(self.run_id, self.tasks[i].id, "skipped", reason=reason)
+        self.emit("skipped", i, {"reason": reason})
+        self._skip_downstream(i, reason)

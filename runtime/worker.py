@@ -1,0 +1,169 @@
+"""Executing one task inside a worker process, and the actor that holds models.
+
+`execute` is the whole life of a task on a worker: a fresh folder from the store,
+the op's `run` (retried with a smaller batch after an out-of-memory error), the
+table written as Parquet with the condition columns, a manifest, an atomic
+commit. An op's exception never escapes: it comes back as a `failed` result
+with its traceback, so the driver can tell an op's bug (fail the task, skip its
+dependants) from a dead worker (retry the task elsewhere).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import time
+import traceback
+from collections import OrderedDict
+from typing import Any, Callable
+
+from .context import TaskContext
+from .payload import TaskPayload
+
+# The smallest fraction of the requested batch size tried before an OOM is final.
+MIN_BATCH_SCALE = 1 / 64
+
+
+class ModelCache:
+    """The models a worker holds, most recently used last; `capacity` of them at once
+    (one by default: a GPU's memory is for one model and its activations)."""
+
+    def __init__(self, capacity: int = 1):
+        self.capacity = capacity
+        self.models: OrderedDict[str, Any] = OrderedDict()
+        self.loads: list[tuple[str, float]] = []   # (identity, seconds) since last drained
+
+    def get(self, identity: str, loader: Callable[[], Any]) -> Any:
+        if identity in self.models:
+            self.models.move_to_end(identity)
+            return self.models[identity]
+        while len(self.models) >= self.capacity:
+            self.models.popitem(last=False)
+            _free_device_memory()
+        t0 = time.perf_counter()
+        model = loader()
+        self.loads.append((identity, time.perf_counter() - t0))
+        self.models[identity] = model
+        return model
+
+    def drain_loads(self) -> list[tuple[str, float]]:
+        loads, self.loads = self.loads, []
+        return loads
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    try:
+        import torch
+        if isinstance(exc, torch.cuda.OutOfMemoryError):
+            return True
+    except ImportError:
+        pass
+    return isinstance(exc, (MemoryError, RuntimeError)) and "out of memory" in str(exc).lower()
+
+
+def _free_device_memory() -> None:
+    import gc
+    gc.collect()
+    try:
+        import torch
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:
+        pass
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute(payload: TaskPayload, cache: ModelCache, stores: dict) -> dict[str, Any]:
+    """Run one task to a committed artifact; returns a small result dict for the driver."""
+    from specc.ops import OPS
+    from .store import ArtifactStore
+    started = time.time()
+    store = stores.get(payload.store) or stores.setdefault(payload.store, ArtifactStore(payload.store))
+    op = OPS.get(payload.op)
+    result: dict[str, Any] = {"task_id": payload.task_id, "attempt": payload.attempt, "worker": worker_name(),
+                              "device": _device_name(payload.device), "started": started}
+    scale, backoffs = 1.0, 0
+    while True:
+        out = store.begin(payload.key)
+        ctx = TaskContext(payload, store, out, cache.get, batch_scale=scale)
+        try:
+            params = op.params.model_validate(payload.params)
+            value = op.execute(params, ctx)
+            _write_outputs(payload, op, value, out)
+            break
+        except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
+            store.abandon(out)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            if is_out_of_memory(exc) and scale / 2 >= MIN_BATCH_SCALE:
+                scale, backoffs = scale / 2, backoffs + 1
+                _free_device_memory()  # the model stays loaded; its activations go
+                continue
+            result.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000],
+                          traceback=traceback.format_exc(), ended=time.time(),
+                          loads=cache.drain_loads(), backoffs=backoffs)
+            return result
+    ended = time.time()
+    manifest = {
+        "task": payload.task_id, "stage": payload.stage, "op": payload.op, "version": payload.version,
+        "params": payload.params, "condition": payload.condition, "seed": payload.seed,
+        "inputs": {s: [a.key for a in arts] for s, arts in payload.inputs.items()},
+        "parts": payload.parts, "produces": payload.produces,
+        "started": started, "ended": ended, "seconds": ended - started,
+        "batch_scale": scale, "oom_backoffs": backoffs, "logs": ctx.logs, "facts": ctx.facts,
+        "environment": _environment(payload.device), "worker": worker_name(),
+    }
+    store.commit(payload.key, out, manifest)
+    result.update(status="succeeded", ended=ended, loads=cache.drain_loads(), backoffs=backoffs)
+    return result
+
+
+def _write_outputs(payload: TaskPayload, op, value: Any, out) -> None:
+    if op.produces == "table":
+        import pandas as pd
+        if not isinstance(value, pd.DataFrame):
+            raise TypeError(f"op {op.name} produces a table but its run returned {type(value).__name__}")
+        table = value.copy()
+        for axis, v in payload.condition.items():
+            if axis not in table.columns:  # the condition columns every tidy table carries
+                table[axis] = v
+        table.to_parquet(out / "table.parquet", index=False)
+    elif not any(out.iterdir()):
+        raise RuntimeError(f"op {op.name} produces a {op.produces} but wrote nothing under ctx.out")
+
+
+def _device_name(device: str) -> str:
+    if device == "cuda":
+        try:
+            import torch
+            return f"cuda:{torch.cuda.get_device_name()}"
+        except Exception:  # noqa: BLE001 - a name is for the record only
+            return "cuda"
+    return f"cpu:{platform.processor() or platform.machine()}"
+
+
+def _environment(device: str) -> dict[str, Any]:
+    from specc.compiler.fingerprint import environment
+    return {**environment(), "device": _device_name(device), "host": socket.gethostname(),
+            "platform": platform.platform()}
+
+
+class TaskWorker:
+    """A Ray actor: runs tasks one at a time and keeps the models they read loaded.
+
+    One actor per resource shape slot (a GPU, or a CPU slot when there is none);
+    the scheduler sends it the tasks that read the model it already holds.
+    """
+
+    def __init__(self, capacity: int = 1):
+        self.cache = ModelCache(capacity)
+        self.stores: dict = {}
+
+    def ready(self) -> str:
+        return worker_name()
+
+    def run(self, payload: TaskPayload) -> dict[str, Any]:
+        return execute(payload, self.cache, self.stores)
