@@ -81,12 +81,16 @@ class RayCluster:
         self.address = address
         self.num_cpus = num_cpus
         self.embedded = address is None
+        self.owned = False   # True when this object started Ray (and so stops it)
 
     def start(self) -> None:
         import ray
+        if ray.is_initialized():  # a notebook or test already connected: use that Ray
+            return
         # Ray's own log lines go to its session folder, not the user's terminal.
         logging.getLogger("ray").setLevel(logging.ERROR)
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        self.owned = self.embedded
         if self.embedded:
             ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
@@ -105,5 +109,5 @@ class RayCluster:
 
     def stop(self) -> None:
         import ray
-        if ray.is_initialized():
+        if self.owned and ray.is_initialized():
             ray.shutdown()

@@ -91,11 +91,11 @@ class Ledger:
                               " worker, device) VALUES (?,?,?,?,?,?,?)",
                               (run_id, task_id, attempt, now, "running", worker, device)))
 
-    def attempt_ended(self, run_id: str, task_id: str, attempt: int, status: str,
-                      error: str | None = None, traceback: str | None = None) -> None:
-        self._pending.append(("UPDATE attempts SET ended=?, status=?, error=?, traceback=?"
-                              " WHERE run_id=? AND task_id=? AND attempt=?",
-                              (time.time(), status, error, traceback, run_id, task_id, attempt)))
+    def attempt_ended(self, run_id: str, task_id: str, attempt: int, status: str, error: str | None = None,
+                      traceback: str | None = None, worker: str | None = None) -> None:
+        self._pending.append(("UPDATE attempts SET ended=?, status=?, error=?, traceback=?,"
+                              " worker=coalesce(?, worker) WHERE run_id=? AND task_id=? AND attempt=?",
+                              (time.time(), status, error, traceback, worker, run_id, task_id, attempt)))
 
     def task_ended(self, run_id: str, task_id: str, status: str, device_seconds: float = 0.0,
                    error: str | None = None, reason: str | None = None) -> None:

@@ -126,8 +126,7 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
         ledger.end_run(run_id, "interrupted", counts)
         raise
     finally:
-        if cluster.embedded:
-            cluster.stop()
+        cluster.stop()
     failed = []
     for i, outcome in sorted(outcomes.items()):
         status = outcome.status

@@ -170,7 +170,7 @@ class Scheduler:
         slot.task = i
         ref = slot.actor.run.remote(payload)
         self.running[ref] = slot
-        self.ledger.task_started(self.run_id, self.tasks[i].id, self.attempts[i], "", payload.device)
+        self.ledger.task_started(self.run_id, self.tasks[i].id, self.attempts[i], None, payload.device)
         self.emit("started", i, {"attempt": self.attempts[i]})
 
     def _release(self, force: bool) -> None:
@@ -217,7 +217,7 @@ class Scheduler:
         # GPU-seconds for GPU work, CPU-seconds otherwise (the task's `device` says which).
         device_seconds = seconds * (slot.shape.gpus or slot.shape.cpus)
         self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], result["status"],
-                                  result.get("error"), result.get("traceback"))
+                                  result.get("error"), result.get("traceback"), result["worker"])
         self._finish(i, result["status"], result.get("error"), device_seconds, result)
 
     def _finish(self, i: int, status: str, error: str | None = None, device_seconds: float = 0.0,

@@ -2,8 +2,8 @@
 
 They do almost nothing, on purpose, and can be told to misbehave: sleep, raise,
 kill their own worker process once, or run out of memory above a batch size.
-Every execution appends its cache key to $TINY_OPS_DIR/executions.log (when set),
-so a test can count how often each task really ran.
+Every execution appends its cache key to `<log>/executions.log` (the `log` param,
+else $TINY_OPS_DIR, when set), so a test can count how often each task really ran.
 """
 from __future__ import annotations
 
@@ -17,18 +17,19 @@ from specc.ops import Cost, ModelRef, Op, OpParams, TableRef
 
 
 def _note(ctx, what: str = "ran") -> None:
-    folder = os.environ.get("TINY_OPS_DIR")
+    folder = ctx.payload.params.get("log") or os.environ.get("TINY_OPS_DIR")
     if folder:
         with open(Path(folder) / "executions.log", "a") as f:  # one short line: atomic append
-            f.write(f"{ctx.key} {ctx.task_id} {what} {os.getpid()}\n")
+            f.write(f"{ctx.key} {ctx.task_id} {what} {os.getpid()} {time.time():.6f}\n")
 
 
 def _misbehave(params, ctx) -> None:
     if params.sleep:
         time.sleep(params.sleep)
+        _note(ctx, "slept")
     if params.fail:
         raise ValueError(f"told to fail (value={getattr(params, 'value', None)})")
-    folder = os.environ.get("TINY_OPS_DIR")
+    folder = params.log or os.environ.get("TINY_OPS_DIR")
     if params.crash_once and folder:
         marker = Path(folder) / f"crashed-{ctx.key}"
         if not marker.exists():
@@ -41,6 +42,7 @@ class Misbehave(OpParams):
     sleep: float = Field(0.0, ge=0, description="Seconds to sleep.")
     fail: bool = Field(False, description="Raise an error (an op failure).")
     crash_once: bool = Field(False, description="Kill the worker process on the first attempt.")
+    log: str | None = Field(None, description="Folder of the executions log (tests).")
 
 
 class ValueParams(Misbehave):
