@@ -143,10 +143,12 @@ def bench_overhead(tasks: int, repeat: int, tmp: Path) -> None:
         fn = ray.remote(bare_value)
         # Warm-up, untimed: worker processes started and their imports done (bare side);
         # specc's driver-side imports done and one run through the scheduler (specc side).
-        bare_ray(fn, 20)
         specc_run(tmp / "overhead-warmup", "warmup", 4)
         bare, comp, runtime = [], [], []
         for r in range(repeat):  # interleaved, so drift hits both sides alike
+            # specc's actors may take over (and take down) Ray's idle pooled workers:
+            # warm the pool again so the bare side never pays a worker start either.
+            bare_ray(fn, 20)
             bare.append(bare_ray(fn, tasks))
             c, s = specc_run(tmp / f"overhead-{r}", f"overhead{r}", tasks)
             comp.append(c)

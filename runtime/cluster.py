@@ -92,7 +92,7 @@ class RayCluster:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         self.owned = self.embedded
         if self.embedded:
-            ray.init(num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
+            ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
             return
         env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}

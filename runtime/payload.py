@@ -111,6 +111,6 @@ class PayloadBuilder:
         for i, select in task.inputs:
             up = self.plan.tasks[i]
             if self.ops[up.stage].produces == "model":
-                return up.key + "".join(f"|{a}={v}" for a, v in select)
+                return up.key + "".join(f"|{a}={v}" for a, v in sorted(select))
         models, _ = self._names(task.stage, task.combo)
         return f"spec:{sorted(models)[0]}" if models else None

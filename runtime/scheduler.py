@@ -119,13 +119,12 @@ class Scheduler:
                 i = self._pick(queue, slot.model, held)
                 if i is None:
                     break
-                self._submit(slot, i)
+                self._submit(slot, i, held)
             while queue and self._room_for(shape):
                 i = self._pick(queue, None, held)
                 if i is None:
                     break
-                slot = self._new_slot(shape)
-                self._submit(slot, i)
+                self._submit(self._new_slot(shape), i, held)
         self._release(force=False)
 
     def _pick(self, queue: deque, model: str | None, held: set) -> int | None:
@@ -164,7 +163,10 @@ class Scheduler:
         self.slots.append(slot)
         return slot
 
-    def _submit(self, slot: Slot, i: int) -> None:
+    def _submit(self, slot: Slot, i: int, held: set) -> None:
+        if self.models[i] is not None:  # from now on this worker holds (or is loading) it
+            slot.model = self.models[i]
+            held.add(slot.model)
         self.attempts[i] = self.attempts.get(i, 0) + 1
         payload = self.builder.build(self.tasks[i], self.attempts[i])
         slot.task = i
@@ -209,10 +211,7 @@ class Scheduler:
             self._finish(i, "failed", error)
             return
         for model, seconds in result.get("loads", ()):
-            slot.model = model if model == self.models[i] else slot.model
             self.ledger.model_loaded(self.run_id, task.id, model, result["worker"], seconds)
-        if self.models[i] is not None:
-            slot.model = self.models[i]
         seconds = result["ended"] - result["started"]
         # GPU-seconds for GPU work, CPU-seconds otherwise (the task's `device` says which).
         device_seconds = seconds * (slot.shape.gpus or slot.shape.cpus)

@@ -25,7 +25,7 @@ question: Does the runtime do its job?
 @pytest.fixture(scope="session")
 def ray_session():
     import ray
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield
     ray.shutdown()
 
@@ -33,7 +33,7 @@ def ray_session():
 class Project:
     def __init__(self, root: Path):
         self.root = root
-        (root / ".git").mkdir()  # the repository root: where .specc/ goes
+        (root / ".git").mkdir(parents=True)  # the repository root: where .specc/ goes
         self.log = root / "executions.log"
 
     def write(self, body: str, name: str = "runtime-test", file: str = "spec.yaml") -> Path:

@@ -1,0 +1,37 @@
+"""Model-holding workers: many tasks reading one model load it once."""
+from __future__ import annotations
+
+from conftest import table
+
+SPEC = """\
+models:
+  small:
+    init: gpt2
+    n_layer: 1
+    n_head: 2
+    n_embd: 16
+    n_positions: 32
+    vocab_size: 64
+conditions:
+  i: [{items}]
+stages:
+  stat:
+    op: tiny.model_stat
+    over: [i]
+    model: small
+"""
+
+
+def test_fifty_tasks_on_one_model_load_it_once(ray_session, project):
+    plan, result = project.run(SPEC.replace("{items}", ", ".join(str(i) for i in range(50))))
+    assert result.ok and result.counts["succeeded"] == 50
+    from specc.runtime.run import open_ledger
+    loads = open_ledger(plan).model_loads(result.run_id)
+    assert [row["model"] for row in loads] == ["spec:small"]
+    store = project.root / ".specc" / "store"
+    pids = {int(table(plan, store, t.id)["pid"][0]) for t in plan.tasks}
+    models = {int(table(plan, store, t.id)["model_id"][0]) for t in plan.tasks}
+    assert len(pids) == 1 and len(models) == 1  # one worker, one model object served them all
+    from specc.compiler.model_size import param_count
+    n_params = int(table(plan, store, plan.tasks[0].id)["n_params"][0])
+    assert n_params == param_count(plan.spec.models["small"])  # the model the spec declares
