@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import ClassVar
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = REPO / "tests" / "plugins"
@@ -76,9 +77,13 @@ def met(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
 
-def row(label: str, seconds: float, tasks: int | None = None, note: str = "") -> None:
-    per = f"{seconds / tasks * 1e3:>9.2f}" if tasks else f"{'':>9}"
-    print(f"{label:<16} {seconds:>9.3f} {per}  {note}".rstrip())
+def row(label: str, seconds: float | None, tasks: int | None = None, note: str = "",
+        per_task: float | None = None) -> None:
+    """seconds for the whole thing, and ms/task from `tasks` (or given as `per_task` seconds)."""
+    per_task = seconds / tasks if tasks and seconds is not None else per_task
+    total = f"{seconds:>9.3f}" if seconds is not None else f"{'':>9}"
+    per = f"{per_task * 1e3:>9.2f}" if per_task is not None else f"{'':>9}"
+    print(f"{label:<16} {total} {per}  {note}".rstrip())
 
 
 def header(title: str) -> None:
@@ -89,7 +94,7 @@ def header(title: str) -> None:
 # -- 1. per-task overhead against bare Ray ---------------------------------------------
 
 class _Payload:
-    params: dict = {}
+    params: ClassVar[dict] = {}
 
 
 class _Ctx:
@@ -103,9 +108,11 @@ class _Ctx:
 
 
 def bare_value(x: int):
-    import specc.ops  # noqa: F401 - first: it loads the plugin (importing tiny_ops first is circular)
-    from tiny_ops import ValueParams, run_value  # the op's own function, without specc around it
-    return run_value(ValueParams(value=x), _Ctx())
+    # specc.ops first: it loads the plugin (importing tiny_ops first would be circular).
+    import specc.ops  # noqa: F401
+    from tiny_ops import ValueParams, run_value
+    return run_value(  # the op's own function, without specc around it
+        ValueParams(value=x), _Ctx())
 
 
 def bare_ray(fn, tasks: int) -> float:
@@ -117,19 +124,40 @@ def bare_ray(fn, tasks: int) -> float:
     return seconds
 
 
-def specc_run(folder: Path, name: str, tasks: int) -> tuple[float, float]:
-    """(compile seconds, run_plan seconds) of a fresh N-task spec into a fresh store."""
+def specc_run(folder: Path, name: str, tasks: int) -> tuple[float, float, dict | None]:
+    """(compile seconds, run_plan seconds, where run_plan's time went) of a fresh N-task
+    spec into a fresh store."""
     from specc.compiler import compile_spec
     from specc.runtime.run import RunOptions, run_plan
     path = write_spec(folder, name, tasks)
     start = time.perf_counter()
     plan = compile_spec(path)
-    compiled = time.perf_counter()
+    compiled, wall_start = time.perf_counter(), time.time()
     result = run_plan(plan, RunOptions(store=str(folder / "store"), argv=["bench"]))
     ran = time.perf_counter()
     assert len(plan.tasks) == tasks, len(plan.tasks)
     assert result.ok and result.counts.get("succeeded") == tasks, result.counts
-    return compiled - start, ran - compiled
+    return compiled - start, ran - compiled, breakdown(plan, folder / "store", wall_start)
+
+
+def breakdown(plan, store: Path, wall_start: float) -> dict | None:
+    """Where run_plan's time went, from the manifests the workers wrote: the time before
+    the first task started on a worker (cache lookup, ledger, actor start), the worker's
+    time per task (op, Parquet, manifest, commit) and the gap between two tasks on one
+    worker (the round trip through the driver). None if the manifests lack the fields."""
+    import json
+    per_worker: dict[str, list[tuple[float, float]]] = {}  # worker -> (started, committed) per task
+    try:
+        for task in plan.tasks:
+            m = json.loads((store / task.key[:2] / task.key / "manifest.json").read_text())
+            per_worker.setdefault(m["worker"], []).append((m["started"], m["committed"]))
+    except (OSError, KeyError, ValueError):
+        return None
+    spans = sorted(s for spans in per_worker.values() for s in spans)
+    busy = [end - begin for begin, end in spans]
+    gaps = [b[0] - a[1] for w in per_worker.values() for a, b in zip(sorted(w), sorted(w)[1:])]
+    return {"first_start": spans[0][0] - wall_start, "busy": statistics.median(busy),
+            "gap": statistics.median(gaps) if gaps else 0.0, "workers": len(per_worker)}
 
 
 def bench_overhead(tasks: int, repeat: int, tmp: Path) -> None:
@@ -138,19 +166,21 @@ def bench_overhead(tasks: int, repeat: int, tmp: Path) -> None:
     import ray
     from specc.compiler.fingerprint import environment
     environment()  # package versions are read once per process; keep that out of the timings
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    # address="local": always a fresh Ray of our own, never a cluster someone else started.
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.ERROR)
     try:
         fn = ray.remote(bare_value)
         # Warm-up, untimed: worker processes started and their imports done (bare side);
         # specc's driver-side imports done and one run through the scheduler (specc side).
         specc_run(tmp / "overhead-warmup", "warmup", 4)
-        bare, comp, runtime = [], [], []
+        bare, comp, runtime, split = [], [], [], None
         for r in range(repeat):  # interleaved, so drift hits both sides alike
             # specc's actors may take over (and take down) Ray's idle pooled workers:
             # warm the pool again so the bare side never pays a worker start either.
             bare_ray(fn, 20)
             bare.append(bare_ray(fn, tasks))
-            c, s = specc_run(tmp / f"overhead-{r}", f"overhead{r}", tasks)
+            c, s, split = specc_run(tmp / f"overhead-{r}", f"overhead{r}", tasks)
             comp.append(c)
             runtime.append(s)
     finally:
@@ -165,6 +195,14 @@ def bench_overhead(tasks: int, repeat: int, tmp: Path) -> None:
     ratio = s / b
     print(f"{'ratio':<16} {ratio:>9.2f}x  run_plan / bare Ray ({(c + s) / b:.2f}x with compile)")
     print(f"goal: specc run_plan <= {GOAL_RATIO}x bare Ray: {met(ratio <= GOAL_RATIO)}")
+    if split:  # the last repeat's run, from its manifests
+        print(f"where specc's run_plan time went (last run, {split['workers']} workers):")
+        row("  to_first_task", split["first_start"], None, "run_plan start -> first task starts on a worker "
+            "(cache lookup, ledger, actor start)")
+        row("  worker_busy", None, None, "median per task on a worker: op, Parquet, manifest, commit",
+            per_task=split["busy"])
+        row("  worker_idle", None, None, "median gap between two tasks on a worker: round trip via the driver",
+            per_task=split["gap"])
 
 
 # -- 2 and 3: `specc run` as a user runs it ---------------------------------------------
@@ -183,7 +221,7 @@ def timed_run(spec: Path, log_dir: Path) -> tuple[float, str]:
     env = {**os.environ, "TINY_OPS_DIR": str(log_dir)}
     start = time.perf_counter()
     proc = subprocess.run([*specc_command(), "run", spec.name, "--plain"], cwd=spec.parent, env=env,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, check=False)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"specc run {spec} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -246,7 +284,9 @@ def main() -> None:
                         help="run only this benchmark (may be given more than once)")
     args = parser.parse_args()
     which = args.only or ["overhead", "cold", "noop"]
-    print(f"runtime overhead benchmark: tasks={args.tasks} repeat={args.repeat} cpus={os.cpu_count()}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"runtime overhead benchmark: tasks={args.tasks} repeat={args.repeat} cpus={os.cpu_count()} "
+          f"load average at start: {load}")
     with tempfile.TemporaryDirectory(prefix="specc-bench-") as name:
         tmp = Path(name)
         if "overhead" in which:

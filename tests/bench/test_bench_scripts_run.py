@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).parents[2] / "bench"
 
 
@@ -13,3 +15,20 @@ def test_compile_scale_runs_and_counts_tasks():
     rows = result.stdout.strip().splitlines()
     assert rows[0].split()[:2] == ["tasks", "median"]
     assert int(rows[1].split()[0]) == 1015  # 1 tokenizer + 6 pretrain + 6 x 12 checkpoints x 14 layers
+
+
+@pytest.mark.slow  # ~55-65 s on 2 cores: three embedded Ray start-ups
+def test_runtime_overhead_runs_all_three_benchmarks():
+    """Tiny sizes, one repeat: every benchmark runs (on a real embedded Ray) and prints its
+    rows and its goal; the timings themselves are not checked."""
+    result = subprocess.run([sys.executable, str(BENCH / "runtime_overhead.py"), "--tasks", "20", "--repeat", "1"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    labels = [line.split()[0] for line in lines if line.strip()]
+    for label in ("bare_ray", "specc_compile", "specc_run_plan", "specc_total", "ratio",
+                  "cold_run", "first_run", "noop_rerun"):
+        assert label in labels, result.stdout
+    goals = [line for line in lines if line.startswith("goal: ")]
+    assert len(goals) == 3 and all(line.endswith((": met", ": NOT MET")) for line in goals), result.stdout
+    assert "0 tasks executed" in result.stdout
