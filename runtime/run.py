@@ -55,12 +55,16 @@ def specc_dir(plan) -> Path:
     return repository_root(Path(plan.path).resolve().parent) / ".specc"
 
 
-def open_store(plan, uri: str | None) -> ArtifactStore:
-    return ArtifactStore(uri or default_store_uri(specc_dir(plan).parent))
+def open_store(plan, uri: str | None, create: bool = True) -> ArtifactStore:
+    return ArtifactStore(uri or default_store_uri(specc_dir(plan).parent), create=create)
+
+
+def ledger_path(plan) -> Path:
+    return specc_dir(plan) / "ledger.sqlite"
 
 
 def open_ledger(plan) -> Ledger:
-    return Ledger(specc_dir(plan) / "ledger.sqlite")
+    return Ledger(ledger_path(plan))
 
 
 def gate_reason(plan, stage: str) -> str | None:

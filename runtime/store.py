@@ -30,14 +30,14 @@ TMP = ".tmp"
 
 
 class ArtifactStore:
-    def __init__(self, uri: str | os.PathLike):
+    def __init__(self, uri: str | os.PathLike, create: bool = True):
         import fsspec
         uri = str(uri)
         self.uri = uri
         self.fs, root = fsspec.core.url_to_fs(uri)
         self.local = _is_local(self.fs)
         self.root = str(Path(root).resolve()) if self.local else root.rstrip("/")
-        if self.local:
+        if self.local and create:
             Path(self.root, TMP).mkdir(parents=True, exist_ok=True)
 
     # -- addresses --------------------------------------------------------------------

@@ -98,12 +98,14 @@ def plan(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[
 def _print_cache(compiled, store_uri: Optional[str], every_task: bool) -> None:
     """Hit or miss per task against the store, and the reason for each miss."""
     from specc.runtime.cache_status import cache_statuses
-    from specc.runtime.run import open_ledger, open_store
-    ledger = open_ledger(compiled)
+    from specc.runtime.run import ledger_path, open_ledger, open_store
+    # Read-only: planning never creates a ledger or a store.
+    ledger = open_ledger(compiled) if ledger_path(compiled).exists() else None
     try:
-        statuses = cache_statuses(compiled, open_store(compiled, store_uri), ledger)
+        statuses = cache_statuses(compiled, open_store(compiled, store_uri, create=False), ledger)
     finally:
-        ledger.close()
+        if ledger is not None:
+            ledger.close()
     hits = sum(s.hit for s in statuses)
     reasons: dict[str, int] = {}
     for s in statuses:

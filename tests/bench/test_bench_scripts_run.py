@@ -22,7 +22,7 @@ def test_runtime_overhead_runs_all_three_benchmarks():
     """Tiny sizes, one repeat: every benchmark runs (on a real embedded Ray) and prints its
     rows and its goal; the timings themselves are not checked."""
     result = subprocess.run([sys.executable, str(BENCH / "runtime_overhead.py"), "--tasks", "20", "--repeat", "1"],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     labels = [line.split()[0] for line in lines if line.strip()]
