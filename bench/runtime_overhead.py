@@ -41,7 +41,8 @@ PLUGINS = REPO / "tests" / "plugins"
 # The tiny test ops: enabled before specc.ops is imported and before Ray starts (its
 # workers inherit this environment), here and in every `specc run` subprocess.
 os.environ["SPECC_PLUGINS"] = "tiny_ops"
-os.environ["PYTHONPATH"] = os.pathsep.join([str(PLUGINS)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(PLUGINS)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 for _flag in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.setdefault(_flag, "1")
@@ -171,13 +172,15 @@ def bench_overhead(tasks: int, repeat: int, tmp: Path) -> None:
              logging_level=logging.ERROR)
     try:
         fn = ray.remote(bare_value)
-        # Warm-up, untimed: worker processes started and their imports done (bare side);
-        # specc's driver-side imports done and one run through the scheduler (specc side).
+        # Warm-up, untimed: specc's driver-side imports and one small run through the
+        # scheduler. specc starts its actors (worker processes) in every run: that is part
+        # of what a run costs, so it stays in specc's timing.
         specc_run(tmp / "overhead-warmup", "warmup", 4)
         bare, comp, runtime, split = [], [], [], None
         for r in range(repeat):  # interleaved, so drift hits both sides alike
-            # specc's actors may take over (and take down) Ray's idle pooled workers:
-            # warm the pool again so the bare side never pays a worker start either.
+            # Bare side's warm-up, untimed: pooled worker processes started and their imports
+            # done. Again before every timed run: specc's actors may have taken over (and
+            # taken down) the idle pooled workers.
             bare_ray(fn, 20)
             bare.append(bare_ray(fn, tasks))
             c, s, split = specc_run(tmp / f"overhead-{r}", f"overhead{r}", tasks)
@@ -201,7 +204,7 @@ def bench_overhead(tasks: int, repeat: int, tmp: Path) -> None:
             "(cache lookup, ledger, actor start)")
         row("  worker_busy", None, None, "median per task on a worker: op, Parquet, manifest, commit",
             per_task=split["busy"])
-        row("  worker_idle", None, None, "median gap between two tasks on a worker: round trip via the driver",
+        row("  worker_idle", None, None, "median gap between two tasks on a worker: round trip via driver and Ray",
             per_task=split["gap"])
 
 

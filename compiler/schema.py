@@ -18,12 +18,16 @@ PLACEHOLDER = {"type": "string", "pattern": r"\$\{[A-Za-z_][A-Za-z0-9_]*\}",
 _STAGE_KEYS = ("op", "over", "resources", "when", "doc")
 
 
-def spec_schema() -> dict[str, Any]:
+def spec_schema(builtin_only: bool = False) -> dict[str, Any]:
+    """The schema with every registered op, or only specc's own (the committed schema,
+    independent of whatever SPECC_PLUGINS this machine loads)."""
+    from specc.ops import BUILTIN
+    ops = [(n, op) for n, op in OPS.items() if n in BUILTIN or not builtin_only]
     schema = Spec.model_json_schema(mode="validation")
     defs = schema.setdefault("$defs", {})
     stage = defs["Stage"]
     branches = []
-    for name, op in OPS.items():
+    for name, op in ops:
         prefix = name.replace(".", "_") + "__"
         params = op.params.model_json_schema(ref_template="#/$defs/" + prefix + "{model}")
         for def_name, definition in params.pop("$defs", {}).items():
@@ -38,7 +42,7 @@ def spec_schema() -> dict[str, Any]:
             "then": {"properties": props, "required": ["op", *params.get("required", [])],
                      "additionalProperties": False, "description": op.doc.strip().splitlines()[0]},
         })
-    stage["properties"]["op"] = {"enum": list(OPS), "description": stage["properties"]["op"].get("description", "")}
+    stage["properties"]["op"] = {"enum": [n for n, _ in ops], "description": stage["properties"]["op"].get("description", "")}
     stage["allOf"] = branches
     stage.pop("additionalProperties", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

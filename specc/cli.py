@@ -216,9 +216,10 @@ def _ledger_path(where: Path) -> Path:
 
 
 @app.command()
-def schema() -> None:
+def schema(builtin: bool = typer.Option(False, "--builtin", help="Only specc's own ops, not plugins "
+                                        "(what schema/spec-v1.json holds).")) -> None:
     """Print the JSON Schema of the spec language (for editors)."""
-    sys.stdout.write(json.dumps(spec_schema(), indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(spec_schema(builtin_only=builtin), indent=2, sort_keys=True) + "\n")
 
 
 @app.command()

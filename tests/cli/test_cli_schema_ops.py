@@ -12,10 +12,17 @@ runner = CliRunner()
 
 
 def test_committed_schema_is_current():
-    result = runner.invoke(app, ["schema"])
+    result = runner.invoke(app, ["schema", "--builtin"])
     assert result.exit_code == 0
     committed = (ROOT / "schema" / "spec-v1.json").read_text()
-    assert json.loads(result.output) == json.loads(committed), "run: specc schema > schema/spec-v1.json"
+    assert json.loads(result.output) == json.loads(committed), "run: specc schema --builtin > schema/spec-v1.json"
+
+
+def test_schema_includes_plugin_ops_unless_builtin_only():
+    ops = json.loads(runner.invoke(app, ["schema"]).output)["$defs"]["Stage"]["properties"]["op"]["enum"]
+    assert "tiny.value" in ops  # the tests load tests/plugins/tiny_ops.py
+    builtin = json.loads(runner.invoke(app, ["schema", "--builtin"]).output)["$defs"]["Stage"]["properties"]["op"]["enum"]
+    assert "tiny.value" not in builtin and "train.pretrain" in builtin
 
 
 def test_ops_lists_every_op():
