@@ -19,7 +19,7 @@ import os
 from specc.compiler.registry import Registry
 
 from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataStats, ModelRef,
-                  Op, OpNotImplemented, OpParams, Ref, TableOrDataRef, TableRef, TokenizerRef)
+                  Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)
 from .analyse import bootstrap, corpus_stats, correlate, effect_size, variance_ratio
 from .eval import logprob_pairs, multiple_choice, perplexity
 from .probe import activations, diff_means, graft, linear, logit_lens, steer
@@ -37,10 +37,6 @@ _MODULES = (
 )
 
 PLUGINS_ENV = "SPECC_PLUGINS"
-
-
-class PluginError(ImportError):
-    """A module named in SPECC_PLUGINS cannot be imported or defines no valid op."""
 
 
 def _plugin_ops() -> list[Op]:

@@ -84,6 +84,10 @@ class Cost:
     note: str = ""        # how the estimate was made, when not plain 6ND / 2ND
 
 
+class PluginError(ImportError):
+    """A module named in SPECC_PLUGINS cannot be imported or defines no valid op."""
+
+
 class OpNotImplemented(RuntimeError):
     """An op whose `run` has not landed yet: it fails loudly, never pretends."""
 

@@ -16,8 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from specc.compiler import SpecErrors, compile_spec
-from specc.compiler.schema import spec_schema
+from specc.compiler.errors import SpecErrors
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="specc: compile a research spec into a reproducible, cached run.")
@@ -40,6 +39,7 @@ def _print_diagnostics(diags) -> None:
 
 
 def _compile(spec: Path, profile: Optional[str], roots: Optional[List[str]]):
+    from specc.compiler import compile_spec  # loads the op registry (and SPECC_PLUGINS)
     try:
         plan = compile_spec(spec, profile=profile, data_roots=tuple(roots or ()))
     except SpecErrors as exc:
@@ -219,6 +219,7 @@ def _ledger_path(where: Path) -> Path:
 def schema(builtin: bool = typer.Option(False, "--builtin", help="Only specc's own ops, not plugins "
                                         "(what schema/spec-v1.json holds).")) -> None:
     """Print the JSON Schema of the spec language (for editors)."""
+    from specc.compiler.schema import spec_schema
     sys.stdout.write(json.dumps(spec_schema(builtin_only=builtin), indent=2, sort_keys=True) + "\n")
 
 
@@ -269,6 +270,12 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except ImportError as exc:  # a module named in SPECC_PLUGINS: the user's setup, not a bug
+        from specc.ops._op import PluginError
+        if not isinstance(exc, PluginError):
+            raise
+        err.print(f"specc: {exc}", markup=False)
+        sys.exit(EXIT_SPEC_ERROR)
     except Exception as exc:  # a bug in specc, not in the spec
         if os.environ.get("SPECC_DEBUG"):
             raise

@@ -1,0 +1,54 @@
+"""Progress: plain lines for CI logs, a live table in a terminal (no Ray needed)."""
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from specc.compiler import compile_spec
+from specc.runtime.progress import Progress
+
+SPEC = """\
+conditions:
+  x: [1, 2]
+stages:
+  values:
+    op: tiny.value
+    over: [x]
+    value: ${x}
+  total:
+    op: tiny.sum
+    of: values
+"""
+
+
+def _events(progress: Progress) -> None:
+    progress.cached("values", 1)
+    progress.event("started", 1, {"attempt": 1})
+    progress.event("succeeded", 1, {"started": 10.0, "ended": 12.0})
+    progress.event("started", 2, {"attempt": 1})
+    progress.event("retry", 2, {"error": "worker died: ActorDiedError"})
+    progress.event("started", 2, {"attempt": 2})
+    progress.event("failed", 2, {"error": "ValueError: boom"})
+
+
+def test_plain_mode_prints_failures_retries_and_finished_stages(project):
+    plan = compile_spec(project.write(SPEC))
+    buffer = io.StringIO()
+    with Progress(plan, Console(file=buffer, width=200), live=False) as progress:
+        _events(progress)
+    assert buffer.getvalue().splitlines() == [
+        "stage values: 1 ran, 1 cached of 2",
+        "retry  total: worker died: ActorDiedError",
+        "FAILED total: ValueError: boom",
+        "stage total: 0 ran, 0 cached, 1 failed of 1"]
+
+
+def test_live_mode_renders_a_table_per_stage(project):
+    plan = compile_spec(project.write(SPEC))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, force_terminal=True)
+    with Progress(plan, console, live=True) as progress:
+        _events(progress)
+    text = buffer.getvalue()
+    assert "values" in text and "total" in text and "ETA" in text
