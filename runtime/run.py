@@ -45,6 +45,7 @@ class RunResult:
     seconds: float
     failed: list[tuple[str, str]]       # (task id, error)
     warnings: list[str]
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: ray_start, tasks, ray_stop
 
     @property
     def ok(self) -> bool:
@@ -101,8 +102,11 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
 
     progress = progress_factory(plan) if progress_factory else None
     cluster = RayCluster(options.address, options.num_cpus)
+    phases: dict[str, float] = {}
     try:
+        mark = time.perf_counter()
         cluster.start()
+        phases["ray_start"] = time.perf_counter() - mark
         check_feasible({plan.tasks[i].stage: shapes[plan.tasks[i].stage] for i in todo}, cluster.nodes())
         from .scheduler import Scheduler
         builder = PayloadBuilder(plan, store.uri, cpu_only=options.allow_cpu)
@@ -119,7 +123,9 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
                 reason = gate_reason(plan, plan.tasks[i].stage)
                 if reason:
                     scheduler.skip(i, reason)
+            mark = time.perf_counter()
             outcomes = scheduler.run()
+            phases["tasks"] = time.perf_counter() - mark
         finally:
             if progress:
                 progress.__exit__(None, None, None)
@@ -130,7 +136,9 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
         ledger.end_run(run_id, "interrupted", counts)
         raise
     finally:
+        mark = time.perf_counter()
         cluster.stop()
+        phases["ray_stop"] = time.perf_counter() - mark
     failed = []
     for i, outcome in sorted(outcomes.items()):
         status = outcome.status
@@ -139,6 +147,6 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
         counts[status] = counts.get(status, 0) + 1
         if outcome.status == "failed":
             failed.append((plan.tasks[i].id, outcome.reason or ""))
-    result = RunResult(run_id, counts, time.time() - t0, failed, warnings)
-    ledger.end_run(run_id, "succeeded" if result.ok else "failed", counts)
+    result = RunResult(run_id, counts, time.time() - t0, failed, warnings, phases)
+    ledger.end_run(run_id, "succeeded" if result.ok else "failed", {**counts, "phases": phases})
     return result

@@ -150,7 +150,8 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
         out.print(f"{spec}: nothing to run — all {result.counts['cached']} tasks are in the store "
                   f"(run {result.run_id})", markup=False)
     else:
-        out.print(f"{spec}: run {result.run_id}: {counts} in {result.seconds:.1f}s", markup=False)
+        took = ", ".join(f"{k.replace('_', ' ')} {v:.1f}s" for k, v in result.phases.items())
+        out.print(f"{spec}: run {result.run_id}: {counts} in {result.seconds:.1f}s ({took})", markup=False)
     for task_id, error in result.failed:
         err.print(f"  failed: {task_id}: {error}", markup=False)
     if result.failed:

@@ -12,20 +12,9 @@ import time
 
 import pytest
 
-from conftest import Project, table
+from runtime_helpers import Project, fan_in, table
 
-SPEC = """\
-conditions:
-  x: [1, 2, 3]
-stages:
-  values:
-    op: tiny.value
-    over: [x]
-    value: ${x}
-  total:
-    op: tiny.sum
-    of: values
-"""
+SPEC = fan_in("1, 2, 3")
 
 
 def _free_port() -> int:

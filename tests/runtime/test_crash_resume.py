@@ -8,25 +8,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from conftest import Project, table
+from runtime_helpers import Project, fan_in, table
 
-SPEC = """\
-conditions:
-  x: [1, 2, 3, 4, 5, 6]
-stages:
-  values:
-    op: tiny.value
-    over: [x]
-    value: ${x}
-    sleep: 1.5
-  total:
-    op: tiny.sum
-    of: values
-"""
+SPEC = fan_in("1, 2, 3, 4, 5, 6", values="    sleep: 1.5\n")
 
 
 def _specc(project: Project, *args: str, **kw):

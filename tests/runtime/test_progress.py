@@ -8,18 +8,9 @@ from rich.console import Console
 from specc.compiler import compile_spec
 from specc.runtime.progress import Progress
 
-SPEC = """\
-conditions:
-  x: [1, 2]
-stages:
-  values:
-    op: tiny.value
-    over: [x]
-    value: ${x}
-  total:
-    op: tiny.sum
-    of: values
-"""
+from runtime_helpers import fan_in
+
+SPEC = fan_in()
 
 
 def _events(progress: Progress) -> None:

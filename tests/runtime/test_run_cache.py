@@ -3,22 +3,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from conftest import table
+from runtime_helpers import fan_in, table
 
-SPEC = """\
-conditions:
-  x: [1, 2, 3, 4]
-stages:
-  values:
-    op: tiny.value
-    over: [x]
-    value: ${x}
-    log: {log}
-  total:
-    op: tiny.sum
-    of: values
-    log: {log}
-"""
+SPEC = fan_in("1, 2, 3, 4", values="    log: {log}\n", total="    log: {log}\n")
 
 
 def test_fan_out_and_fan_in_run_and_write_tables(ray_session, project):

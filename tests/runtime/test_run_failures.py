@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import table
+from runtime_helpers import table
 
 TWO_BRANCHES = """\
 conditions:

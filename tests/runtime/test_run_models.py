@@ -1,7 +1,7 @@
 """Model-holding workers: many tasks reading one model load it once."""
 from __future__ import annotations
 
-from conftest import table
+from runtime_helpers import table
 
 SPEC = """\
 models:
