@@ -93,8 +93,18 @@ def _check_axes(mapping: dict, names: list[str], path: tuple, diags: Diagnostics
 
 
 def _check_unique(values: list, path: tuple, diags: Diagnostics) -> None:
-    seen: list = []
+    # Linear: hashable values are looked up by identity class ("number" for ints and
+    # floats alike, so 1 and 1.0 collide; bools apart); anything unhashable is compared
+    # one by one, as `_same` defines it.
+    seen: set = set()
+    unhashable: list = []
     for i, v in enumerate(values):
-        if any(_same(v, s) for s in seen):
+        try:
+            token = ("number", v) if isinstance(v, (int, float)) and not isinstance(v, bool) else (type(v), v)
+            duplicate = token in seen
+            seen.add(token)
+        except TypeError:
+            duplicate = any(_same(v, s) for s in unhashable)
+            unhashable.append(v)
+        if duplicate:
             diags.error(path + (i,), f"value {v!r} appears twice on axis {path[-1]!r}")
-        seen.append(v)

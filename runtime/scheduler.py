@@ -2,9 +2,10 @@
 
 * A task is ready when every input is done (run now or found in the store).
 * Workers are Ray actors, one per slot of a resource shape (a GPU, or a CPU slot);
-  the driver creates them while the cluster has room, sends each one task at a
-  time and kills idle ones when no remaining task needs their shape (or another
-  shape needs the room).
+  the driver creates them while the cluster has room and kills idle ones when no
+  remaining task needs their shape (or another shape needs the room). A worker
+  runs one task at a time but has up to `PIPELINE` tasks queued, so it never sits
+  idle waiting for the driver's next message between two short tasks.
 * Model affinity: a task that reads a model goes to the actor already holding it,
   and waits for that actor rather than loading the model a second time
   elsewhere: 50 evaluations of one checkpoint load it once.
@@ -22,6 +23,9 @@ from typing import Any, Callable
 
 from .cluster import Shape
 
+PIPELINE = 2           # tasks in flight per worker: one running, one waiting behind it
+FLUSH_EVERY = 0.1      # seconds between ledger transactions while tasks finish quickly
+
 def _system_errors() -> tuple[type[BaseException], ...]:
     import ray.exceptions as rex
     return (rex.RayActorError, rex.WorkerCrashedError, rex.ObjectLostError, rex.NodeDiedError,
@@ -33,8 +37,7 @@ class Slot:
     actor: Any
     shape: Shape
     model: str | None = None          # identity of the model it holds
-    task: int | None = None           # index of the task it runs
-    created: float = field(default_factory=time.time)
+    tasks: list[int] = field(default_factory=list)  # in flight: running, then queued
 
 
 @dataclass
@@ -74,12 +77,13 @@ class Scheduler:
             if self.waiting[i] == 0:
                 self._make_ready(i)
         self.slots: list[Slot] = []
-        self.running: dict[Any, Slot] = {}    # ObjectRef -> slot
+        self.running: dict[Any, tuple[Slot, int]] = {}    # ObjectRef -> (slot, task)
 
     # -- the loop ---------------------------------------------------------------------
 
     def run(self) -> dict[int, Outcome]:
         stalled = 0
+        self.flushed = time.perf_counter()
         while len(self.outcomes) < len(self.todo):
             self._dispatch()
             if not self.running:
@@ -97,7 +101,9 @@ class Scheduler:
                 done = list(dict.fromkeys(done + more))
             for ref in done:
                 self._collect(ref)
-            self.ledger.flush()
+            if time.perf_counter() - self.flushed > FLUSH_EVERY:
+                self.ledger.flush()
+                self.flushed = time.perf_counter()
         for slot in list(self.slots):
             self._kill(slot)
         self.ledger.flush()
@@ -115,35 +121,41 @@ class Scheduler:
             # Models held by workers of this shape; a model held by another shape's worker
             # does not block (that worker may wait on this shape's results).
             held = {s.model for s in self.slots if s.shape == shape and s.model is not None}
-            for slot in [s for s in self.slots if s.shape == shape and s.task is None]:
-                i = self._pick(queue, slot.model, held)
+            mine = [s for s in self.slots if s.shape == shape]
+            for slot in [s for s in mine if not s.tasks]:       # idle workers first
+                i = self._pick(queue, slot.model, held, switch=True)
                 if i is None:
                     break
                 self._submit(slot, i, held)
-            while queue and self._room_for(shape):
-                i = self._pick(queue, None, held)
+            while queue and self._room_for(shape):               # then new workers
+                i = self._pick(queue, None, held, switch=True)
                 if i is None:
                     break
                 self._submit(self._new_slot(shape), i, held)
+            for depth in range(1, PIPELINE):                     # then queue behind running tasks
+                for slot in [s for s in mine if len(s.tasks) == depth and s in self.slots]:
+                    i = self._pick(queue, slot.model, held, switch=False)
+                    if i is not None:
+                        self._submit(slot, i, held)
         self._release(force=False)
 
-    def _pick(self, queue: deque, model: str | None, held: set) -> int | None:
+    def _pick(self, queue: deque, model: str | None, held: set, switch: bool) -> int | None:
         """The task for a worker holding `model`: one reading that model first, else one
-        reading no model, else one whose model no other worker holds."""
+        reading no model, else (when it may `switch` models) one no other worker holds."""
         fallback = None
         for i in queue:
             m = self.models[i]
             if m is not None and m == model:
                 queue.remove(i)
                 return i
-            if fallback is None and (m is None or m not in held):
+            if fallback is None and (m is None or (switch and m not in held)):
                 fallback = i
         if fallback is not None:
             queue.remove(fallback)
         return fallback
 
     def _room_for(self, shape: Shape) -> bool:
-        if len(self.running) >= self.max_parallel or len(self.slots) >= self.max_parallel:
+        if len(self.slots) >= self.max_parallel:  # a worker runs one task at a time
             return False
         used = {"CPU": 0.0, "GPU": 0.0, "memory": 0.0}
         for s in self.slots:
@@ -169,16 +181,16 @@ class Scheduler:
             held.add(slot.model)
         self.attempts[i] = self.attempts.get(i, 0) + 1
         payload = self.builder.build(self.tasks[i], self.attempts[i])
-        slot.task = i
+        slot.tasks.append(i)
         ref = slot.actor.run.remote(payload)
-        self.running[ref] = slot
+        self.running[ref] = (slot, i)
         self.ledger.task_started(self.run_id, self.tasks[i].id, self.attempts[i], None, payload.device)
         self.emit("started", i, {"attempt": self.attempts[i]})
 
     def _release(self, force: bool) -> None:
         """Kill idle workers no remaining task needs; with `force`, every idle worker whose
         shape has nothing ready (another shape is waiting for the room)."""
-        for slot in [s for s in self.slots if s.task is None]:
+        for slot in [s for s in self.slots if not s.tasks]:
             if self.left.get(slot.shape, 0) == 0 or (force and not self.ready.get(slot.shape)):
                 self._kill(slot)
 
@@ -195,13 +207,13 @@ class Scheduler:
 
     def _collect(self, ref) -> None:
         import ray
-        slot = self.running.pop(ref)
-        i, slot.task = slot.task, None
+        slot, i = self.running.pop(ref)
+        slot.tasks.remove(i)
         task = self.tasks[i]
         try:
             result = ray.get(ref)
         except self.errors as exc:
-            self._kill(slot)
+            self._kill(slot)  # its other in-flight tasks fail too, and are retried the same way
             error = f"worker died: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], "lost", error)
             if self.attempts[i] <= self.retries:

@@ -126,11 +126,13 @@ def _write_outputs(payload: TaskPayload, op, value: Any, out) -> None:
         import pandas as pd
         if not isinstance(value, pd.DataFrame):
             raise TypeError(f"op {op.name} produces a table but its run returned {type(value).__name__}")
-        table = value.copy()
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        table = pa.Table.from_pandas(value, preserve_index=False)  # straight to Arrow: no copy
         for axis, v in payload.condition.items():
-            if axis not in table.columns:  # the condition columns every tidy table carries
-                table[axis] = v
-        table.to_parquet(out / "table.parquet", index=False)
+            if axis not in table.column_names:  # the condition columns every tidy table carries
+                table = table.append_column(axis, pa.array([v] * table.num_rows))
+        pq.write_table(table, out / "table.parquet")
     elif not any(out.iterdir()):
         raise RuntimeError(f"op {op.name} produces a {op.produces} but wrote nothing under ctx.out")
 

@@ -37,14 +37,17 @@ def ray_head(tmp_path):
                              "--include-dashboard=false"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     address = f"127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while subprocess.run(["ray", "status", f"--address={address}"], env=env, capture_output=True).returncode != 0:
-        assert head.poll() is None, "ray start --head exited"
-        assert time.time() < deadline, "the Ray head did not come up"
-        time.sleep(1)
-    yield address
-    os.killpg(head.pid, signal.SIGTERM)  # --block: the head takes its processes down with it
-    head.wait(timeout=60)
+    try:  # the head is taken down even when it never came up
+        deadline = time.time() + 90
+        while subprocess.run(["ray", "status", f"--address={address}"], env=env,
+                             capture_output=True).returncode != 0:
+            assert head.poll() is None, "ray start --head exited"
+            assert time.time() < deadline, "the Ray head did not come up"
+            time.sleep(1)
+        yield address
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)  # --block: the head takes its processes down with it
+        head.wait(timeout=60)
 
 
 @pytest.mark.slow
