@@ -23,8 +23,12 @@ from typing import Any, Callable
 
 from .cluster import Shape
 
-PIPELINE = 2           # tasks in flight per worker: one running, one waiting behind it
+PIPELINE = 2           # calls in flight per worker: one running, one waiting behind it
 FLUSH_EVERY = 0.1      # seconds between ledger transactions while tasks finish quickly
+# Tasks shorter than this are sent to a worker several at a time (one Ray call for a
+# batch taking about this long), so Ray's per-call cost does not dominate tiny tasks.
+BATCH_SECONDS = 0.05
+MAX_BATCH = 64
 
 def _system_errors() -> tuple[type[BaseException], ...]:
     import ray.exceptions as rex
@@ -38,6 +42,7 @@ class Slot:
     shape: Shape
     model: str | None = None          # identity of the model it holds
     tasks: list[int] = field(default_factory=list)  # in flight: running, then queued
+    calls: int = 0                    # Ray calls in flight (each a batch of tasks)
 
 
 @dataclass
@@ -77,7 +82,8 @@ class Scheduler:
             if self.waiting[i] == 0:
                 self._make_ready(i)
         self.slots: list[Slot] = []
-        self.running: dict[Any, tuple[Slot, int]] = {}    # ObjectRef -> (slot, task)
+        self.running: dict[Any, tuple[Slot, list[int]]] = {}    # ObjectRef -> (slot, its batch)
+        self.timing: dict[str, list[float]] = {}      # stage -> [seconds of its tasks, count]
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -126,17 +132,19 @@ class Scheduler:
                 i = self._pick(queue, slot.model, held, switch=True)
                 if i is None:
                     break
-                self._submit(slot, i, held)
+                self._submit(slot, i, held, queue)
             while queue and self._room_for(shape):               # then new workers
                 i = self._pick(queue, None, held, switch=True)
                 if i is None:
                     break
-                self._submit(self._new_slot(shape), i, held)
-            for depth in range(1, PIPELINE):                     # then queue behind running tasks
-                for slot in [s for s in mine if len(s.tasks) == depth and s in self.slots]:
+                slot = self._new_slot(shape)
+                mine.append(slot)
+                self._submit(slot, i, held, queue)
+            for depth in range(1, PIPELINE):                     # then queue behind running calls
+                for slot in [s for s in mine if s.calls == depth and s in self.slots]:
                     i = self._pick(queue, slot.model, held, switch=False)
                     if i is not None:
-                        self._submit(slot, i, held)
+                        self._submit(slot, i, held, queue)
         self._release(force=False)
 
     def _pick(self, queue: deque, model: str | None, held: set, switch: bool) -> int | None:
@@ -175,17 +183,35 @@ class Scheduler:
         self.slots.append(slot)
         return slot
 
-    def _submit(self, slot: Slot, i: int, held: set) -> None:
+    def _submit(self, slot: Slot, i: int, held: set, queue: deque) -> None:
         if self.models[i] is not None:  # from now on this worker holds (or is loading) it
             slot.model = self.models[i]
             held.add(slot.model)
-        self.attempts[i] = self.attempts.get(i, 0) + 1
-        payload = self.builder.build(self.tasks[i], self.attempts[i])
-        slot.tasks.append(i)
-        ref = slot.actor.run.remote(payload)
-        self.running[ref] = (slot, i)
-        self.ledger.task_started(self.run_id, self.tasks[i].id, self.attempts[i], None, payload.device)
-        self.emit("started", i, {"attempt": self.attempts[i]})
+        batch = [i]
+        workers = sum(s.shape == slot.shape for s in self.slots)
+        for _ in range(self._batch_size(self.tasks[i].stage, len(queue) + 1, workers) - 1):
+            more = self._pick(queue, slot.model, held, switch=False)
+            if more is None:
+                break
+            batch.append(more)
+        payloads = []
+        for j in batch:
+            self.attempts[j] = self.attempts.get(j, 0) + 1
+            payloads.append(self.builder.build(self.tasks[j], self.attempts[j]))
+            self.ledger.task_started(self.run_id, self.tasks[j].id, self.attempts[j], None, payloads[-1].device)
+            self.emit("started", j, {"attempt": self.attempts[j]})
+        slot.tasks.extend(batch)
+        slot.calls += 1
+        self.running[slot.actor.run_batch.remote(payloads)] = (slot, batch)
+
+    def _batch_size(self, stage: str, ready: int, workers: int) -> int:
+        """1 until tasks of the stage have been timed; then enough tasks for a call of about
+        BATCH_SECONDS, never so many that other workers of the shape go without work."""
+        total, n = self.timing.get(stage, (0.0, 0))
+        if n < 2:
+            return 1
+        fair = -(-ready // max(workers, 1))
+        return max(1, min(MAX_BATCH, int(BATCH_SECONDS / max(total / n, 1e-6)), fair))
 
     def _release(self, force: bool) -> None:
         """Kill idle workers no remaining task needs; with `force`, every idle worker whose
@@ -207,24 +233,37 @@ class Scheduler:
 
     def _collect(self, ref) -> None:
         import ray
-        slot, i = self.running.pop(ref)
-        slot.tasks.remove(i)
-        task = self.tasks[i]
+        slot, batch = self.running.pop(ref)
+        slot.calls -= 1
+        for i in batch:
+            slot.tasks.remove(i)
         try:
-            result = ray.get(ref)
+            results = ray.get(ref)
         except self.errors as exc:
-            self._kill(slot)  # its other in-flight tasks fail too, and are retried the same way
+            self._kill(slot)  # its other calls in flight fail too, and are retried the same way
             error = f"worker died: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], "lost", error)
-            if self.attempts[i] <= self.retries:
-                self.emit("retry", i, {"error": error})
-                self._make_ready(i)
-                return
-            self._finish(i, "failed", error)
+            for i in batch:
+                self._lost(i, error)
             return
+        for i, result in zip(batch, results):
+            self._record(i, slot, result)
+
+    def _lost(self, i: int, error: str) -> None:
+        self.ledger.attempt_ended(self.run_id, self.tasks[i].id, self.attempts[i], "lost", error)
+        if self.attempts[i] <= self.retries:
+            self.emit("retry", i, {"error": error})
+            self._make_ready(i)
+            return
+        self._finish(i, "failed", error)
+
+    def _record(self, i: int, slot: Slot, result: dict) -> None:
+        task = self.tasks[i]
         for model, seconds in result.get("loads", ()):
             self.ledger.model_loaded(self.run_id, task.id, model, result["worker"], seconds)
         seconds = result["ended"] - result["started"]
+        timing = self.timing.setdefault(task.stage, [0.0, 0])
+        timing[0] += seconds
+        timing[1] += 1
         # GPU-seconds for GPU work, CPU-seconds otherwise (the task's `device` says which).
         device_seconds = seconds * (slot.shape.gpus or slot.shape.cpus)
         self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], result["status"],

@@ -167,5 +167,6 @@ class TaskWorker:
     def ready(self) -> str:
         return worker_name()
 
-    def run(self, payload: TaskPayload) -> dict[str, Any]:
-        return execute(payload, self.cache, self.stores)
+    def run_batch(self, payloads: list[TaskPayload]) -> list[dict[str, Any]]:
+        """Several tasks in one Ray call (the scheduler batches only short tasks)."""
+        return [execute(p, self.cache, self.stores) for p in payloads]
