@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .payload import InputArtifact, TaskPayload
+from .payload import InputArtifact, TaskPayload, spec_model_identity
 
 
 class InputError(LookupError):
@@ -91,7 +91,7 @@ class TaskContext:
         Ops that train (produce a model) get their own fresh copy instead."""
         if name in self.payload.models:
             spec_model = self.payload.models[name]
-            identity = f"spec:{name}"
+            identity = spec_model_identity(name, spec_model, self.seed)
             loader = lambda: self._build_spec_model(spec_model)  # noqa: E731
         else:
             art = self._one(name)

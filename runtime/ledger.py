@@ -112,8 +112,12 @@ class Ledger:
             return
         pending, self._pending = self._pending, []
         self.db.execute("BEGIN")
-        for sql, args in pending:
-            self.db.execute(sql, args)
+        try:
+            for sql, args in pending:
+                self.db.execute(sql, args)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
         self.db.execute("COMMIT")
 
     def end_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:

@@ -91,11 +91,10 @@ class PayloadBuilder:
             inputs.setdefault(up.stage, []).append(InputArtifact(
                 up.stage, up.key, self.ops[up.stage].produces, dict(up.condition), dict(select)))
         models, data = self._names(task.stage, task.combo)
-        seed = condition.get("seed", plan.spec.seed)
         return TaskPayload(
             task_id=task.id, key=task.key, stage=task.stage, op=st.op, version=st.version,
             params=st.params[task.combo], condition=condition,
-            seed=seed if isinstance(seed, int) else plan.spec.seed, inputs=inputs,
+            seed=self._seed(task), inputs=inputs,
             models={n: plan.spec.models[n] for n in models},
             data={n: DataEntry(plan.spec.data[n], tuple(plan.data[n].files) if n in plan.data else ())
                   for n in data},
@@ -113,4 +112,16 @@ class PayloadBuilder:
             if self.ops[up.stage].produces == "model":
                 return up.key + "".join(f"|{a}={v}" for a, v in sorted(select))
         models, _ = self._names(task.stage, task.combo)
-        return f"spec:{sorted(models)[0]}" if models else None
+        if not models:
+            return None
+        name = sorted(models)[0]
+        return spec_model_identity(name, self.plan.spec.models[name], self._seed(task))
+
+    def _seed(self, task) -> int:
+        seed = dict(task.condition).get("seed", self.plan.spec.seed)
+        return seed if isinstance(seed, int) else self.plan.spec.seed
+
+
+def spec_model_identity(name: str, model: Any, seed: int) -> str:
+    """A `models:` entry as loaded: a config model's weights depend on the seed it is built with."""
+    return f"spec:{name}|seed={seed}" if getattr(model, "kind", None) == "config" else f"spec:{name}"

@@ -68,6 +68,9 @@ class Progress:
     # -- events from the scheduler ----------------------------------------------------
 
     def event(self, kind: str, i: int, info: dict) -> None:
+        if kind == "tick":  # the scheduler's loop: keeps the view and heartbeat alive
+            self._tick()
+            return
         task = self.plan.tasks[i]
         sp = self.stages[task.stage]
         if kind == "started":

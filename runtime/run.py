@@ -27,6 +27,10 @@ from .payload import PayloadBuilder, key_parts
 from .store import ArtifactStore, default_store_uri
 
 
+class RunSetupError(Exception):
+    """The run cannot start: a store specc cannot open, a cluster it cannot reach."""
+
+
 @dataclass
 class RunOptions:
     address: str | None = None          # None: embedded local Ray
@@ -79,7 +83,10 @@ def gate_reason(plan, stage: str) -> str | None:
 
 def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None) -> RunResult:
     t0 = time.time()
-    store = open_store(plan, options.store)
+    try:
+        store = open_store(plan, options.store)
+    except (ImportError, ValueError, OSError) as exc:  # e.g. "Install s3fs to access S3"
+        raise RunSetupError(f"cannot open the store {options.store!r}: {exc}") from exc
     ledger = open_ledger(plan)
     try:
         return _run(plan, options, store, ledger, progress_factory, t0)
@@ -105,9 +112,13 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
     phases: dict[str, float] = {}
     try:
         mark = time.perf_counter()
-        cluster.start()
+        try:
+            cluster.start()
+        except (ConnectionError, TimeoutError, ValueError) as exc:
+            raise RunSetupError(f"cannot reach Ray at {options.address!r}: {exc}") from exc
         phases["ray_start"] = time.perf_counter() - mark
-        check_feasible({plan.tasks[i].stage: shapes[plan.tasks[i].stage] for i in todo}, cluster.nodes())
+        runnable = {plan.tasks[i].stage for i in todo if not gate_reason(plan, plan.tasks[i].stage)}
+        check_feasible({s: shapes[s] for s in runnable}, cluster.nodes())
         from .scheduler import Scheduler
         builder = PayloadBuilder(plan, store.uri, cpu_only=options.allow_cpu)
         scheduler = Scheduler(plan, todo, shapes, builder, ledger, run_id, cluster.total(),
@@ -129,7 +140,7 @@ def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
         finally:
             if progress:
                 progress.__exit__(None, None, None)
-    except Infeasible as exc:
+    except (Infeasible, RunSetupError) as exc:
         ledger.end_run(run_id, "failed", {"error": str(exc)})
         raise
     except BaseException:

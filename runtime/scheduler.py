@@ -43,6 +43,8 @@ class Slot:
     model: str | None = None          # identity of the model it holds
     tasks: list[int] = field(default_factory=list)  # in flight: running, then queued
     calls: int = 0                    # Ray calls in flight (each a batch of tasks)
+    batches: list[list[int]] = field(default_factory=list)  # those calls' tasks, oldest first
+    culprit: int | None = None        # when it died: the task it was most likely running
 
 
 @dataclass
@@ -66,7 +68,8 @@ class Scheduler:
         self.errors = _system_errors()
 
         self.outcomes: dict[int, Outcome] = {}
-        self.attempts: dict[int, int] = {}
+        self.attempts: dict[int, int] = {}       # Ray calls that carried the task
+        self.charged: dict[int, int] = {}        # worker deaths blamed on the task (bounded by retries)
         self.waiting: dict[int, int] = {}
         self.dependents: dict[int, list[int]] = {}
         for i in todo:
@@ -88,9 +91,18 @@ class Scheduler:
     # -- the loop ---------------------------------------------------------------------
 
     def run(self) -> dict[int, Outcome]:
+        try:
+            return self._loop()
+        finally:  # whatever happens, no worker outlives the run (a joined cluster keeps running)
+            for slot in list(self.slots):
+                self._kill(slot)
+            self.ledger.flush()
+
+    def _loop(self) -> dict[int, Outcome]:
         stalled = 0
         self.flushed = time.perf_counter()
         while len(self.outcomes) < len(self.todo):
+            self.emit("tick", -1, {})
             self._dispatch()
             if not self.running:
                 stalled += 1
@@ -110,9 +122,6 @@ class Scheduler:
             if time.perf_counter() - self.flushed > FLUSH_EVERY:
                 self.ledger.flush()
                 self.flushed = time.perf_counter()
-        for slot in list(self.slots):
-            self._kill(slot)
-        self.ledger.flush()
         return self.outcomes
 
     def _make_ready(self, i: int) -> None:
@@ -130,9 +139,8 @@ class Scheduler:
             mine = [s for s in self.slots if s.shape == shape]
             for slot in [s for s in mine if not s.tasks]:       # idle workers first
                 i = self._pick(queue, slot.model, held, switch=True)
-                if i is None:
-                    break
-                self._submit(slot, i, held, queue)
+                if i is not None:  # (another idle worker may hold the model this one cannot take)
+                    self._submit(slot, i, held, queue)
             while queue and self._room_for(shape):               # then new workers
                 i = self._pick(queue, None, held, switch=True)
                 if i is None:
@@ -140,6 +148,10 @@ class Scheduler:
                 slot = self._new_slot(shape)
                 mine.append(slot)
                 self._submit(slot, i, held, queue)
+            if queue and not self._room_for(shape):  # make room: idle workers no ready task needs
+                for slot in [s for s in self.slots if not s.tasks and s.shape != shape
+                             and not self.ready.get(s.shape)]:
+                    self._kill(slot)
             for depth in range(1, PIPELINE):                     # then queue behind running calls
                 for slot in [s for s in mine if s.calls == depth and s in self.slots]:
                     i = self._pick(queue, slot.model, held, switch=False)
@@ -202,6 +214,7 @@ class Scheduler:
             self.emit("started", j, {"attempt": self.attempts[j]})
         slot.tasks.extend(batch)
         slot.calls += 1
+        slot.batches.append(batch)
         self.running[slot.actor.run_batch.remote(payloads)] = (slot, batch)
 
     def _batch_size(self, stage: str, ready: int, workers: int) -> int:
@@ -240,17 +253,33 @@ class Scheduler:
         try:
             results = ray.get(ref)
         except self.errors as exc:
+            if slot.culprit is None:  # the oldest call's first task was running when it died
+                slot.culprit = slot.batches[0][0]
+            slot.batches.remove(batch)
             self._kill(slot)  # its other calls in flight fail too, and are retried the same way
             error = f"worker died: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             for i in batch:
-                self._lost(i, error)
+                self._lost(i, error, charged=i == slot.culprit)
             return
+        except ray.exceptions.RayTaskError as exc:  # the worker's own machinery failed (store, import)
+            slot.batches.remove(batch)
+            error = f"{type(exc.cause).__name__ if exc.cause else 'error'}: {str(exc.cause or exc).splitlines()[-1]}"
+            for i in batch:
+                self.ledger.attempt_ended(self.run_id, self.tasks[i].id, self.attempts[i], "failed", error,
+                                          str(exc))
+                self._finish(i, "failed", error)
+            return
+        slot.batches.remove(batch)
         for i, result in zip(batch, results):
             self._record(i, slot, result)
 
-    def _lost(self, i: int, error: str) -> None:
+    def _lost(self, i: int, error: str, charged: bool) -> None:
+        """A task whose worker died: retried; only the task that was running pays an attempt
+        (the others queued behind it, or already done, did nothing wrong)."""
         self.ledger.attempt_ended(self.run_id, self.tasks[i].id, self.attempts[i], "lost", error)
-        if self.attempts[i] <= self.retries:
+        if charged:
+            self.charged[i] = self.charged.get(i, 0) + 1
+        if self.charged.get(i, 0) <= self.retries:
             self.emit("retry", i, {"error": error})
             self._make_ready(i)
             return

@@ -37,6 +37,8 @@ class ArtifactStore:
         self.fs, root = fsspec.core.url_to_fs(uri)
         self.local = _is_local(self.fs)
         self.root = str(Path(root).resolve()) if self.local else root.rstrip("/")
+        if self.local:
+            self.uri = self.root  # workers elsewhere must not resolve a relative path their own way
         if self.local and create:
             Path(self.root, TMP).mkdir(parents=True, exist_ok=True)
 

@@ -77,15 +77,31 @@ def worker_name() -> str:
 
 
 def execute(payload: TaskPayload, cache: ModelCache, stores: dict) -> dict[str, Any]:
-    """Run one task to a committed artifact; returns a small result dict for the driver."""
+    """Run one task to a committed artifact; returns a small result dict for the driver.
+    Nothing raises out of here but interrupts: a failure is a `failed` result."""
+    started = time.time()
+    result: dict[str, Any] = {"task_id": payload.task_id, "attempt": payload.attempt, "worker": worker_name(),
+                              "device": _device_name(payload.device), "started": started, "backoffs": 0}
+    try:
+        _run(payload, cache, stores, result)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
+        result.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000],
+                      traceback=traceback.format_exc(), ended=time.time())
+    result["loads"] = cache.drain_loads()
+    return result
+
+
+def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str, Any]) -> None:
     from specc.ops import OPS
     from .store import ArtifactStore
-    started = time.time()
     store = stores.get(payload.store) or stores.setdefault(payload.store, ArtifactStore(payload.store))
     op = OPS.get(payload.op)
-    result: dict[str, Any] = {"task_id": payload.task_id, "attempt": payload.attempt, "worker": worker_name(),
-                              "device": _device_name(payload.device), "started": started}
-    scale, backoffs = 1.0, 0
+    if payload.produces == "model" and cache.models:
+        cache.models.clear()  # training builds its own copy: free the device for it
+        _free_device_memory()
+    scale = 1.0
     while True:
         out = store.begin(payload.key)
         ctx = TaskContext(payload, store, out, cache.get, batch_scale=scale)
@@ -94,31 +110,29 @@ def execute(payload: TaskPayload, cache: ModelCache, stores: dict) -> dict[str, 
             value = op.execute(params, ctx)
             _write_outputs(payload, op, value, out)
             break
-        except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
+        except BaseException as exc:
             store.abandon(out)
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
             if is_out_of_memory(exc) and scale / 2 >= MIN_BATCH_SCALE:
-                scale, backoffs = scale / 2, backoffs + 1
+                scale, result["backoffs"] = scale / 2, result["backoffs"] + 1
                 _free_device_memory()  # the model stays loaded; its activations go
                 continue
-            result.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000],
-                          traceback=traceback.format_exc(), ended=time.time(),
-                          loads=cache.drain_loads(), backoffs=backoffs)
-            return result
+            raise
     ended = time.time()
     manifest = {
         "task": payload.task_id, "stage": payload.stage, "op": payload.op, "version": payload.version,
         "params": payload.params, "condition": payload.condition, "seed": payload.seed,
         "inputs": {s: [a.key for a in arts] for s, arts in payload.inputs.items()},
         "parts": payload.parts, "produces": payload.produces,
-        "started": started, "ended": ended, "seconds": ended - started,
-        "batch_scale": scale, "oom_backoffs": backoffs, "logs": ctx.logs, "facts": ctx.facts,
+        "started": result["started"], "ended": ended, "seconds": ended - result["started"],
+        "batch_scale": scale, "oom_backoffs": result["backoffs"], "logs": ctx.logs, "facts": ctx.facts,
         "environment": _environment(payload.device), "worker": worker_name(),
     }
-    store.commit(payload.key, out, manifest)
-    result.update(status="succeeded", ended=ended, loads=cache.drain_loads(), backoffs=backoffs)
-    return result
+    try:
+        store.commit(payload.key, out, manifest)
+    except BaseException:
+        store.abandon(out)
+        raise
+    result.update(status="succeeded", ended=ended)
 
 
 def _write_outputs(payload: TaskPayload, op, value: Any, out) -> None:

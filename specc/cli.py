@@ -126,13 +126,13 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
                                               "ray://host:port (default: an embedded local Ray)."),
         max_parallel: Optional[int] = typer.Option(None, "--max-parallel", min=1,
                                                    help="At most this many tasks at once."),
-        allow_cpu: bool = typer.Option(False, "--allow-cpu", help="Run GPU stages on CPU when there is no GPU."),
+        allow_cpu: bool = typer.Option(False, "--allow-cpu", help="Run every GPU stage on CPU (for machines without a GPU)."),
         retries: int = typer.Option(2, "--retries", min=0, help="Retries of a task whose worker died."),
         plain: bool = typer.Option(False, "--plain", help="Log lines instead of the live view.")) -> None:
     """Run a spec: execute every task not already in the store, on Ray."""
     from specc.runtime.cluster import Infeasible
     from specc.runtime.progress import Progress
-    from specc.runtime.run import RunOptions, run_plan
+    from specc.runtime.run import RunOptions, RunSetupError, run_plan
     compiled = _compile(spec, profile, data_root)
     if compiled is None:
         raise typer.Exit(EXIT_SPEC_ERROR)
@@ -140,7 +140,7 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
                          retries=retries)
     try:
         result = run_plan(compiled, options, lambda p: Progress(p, out, live=False if plain else None))
-    except Infeasible as exc:
+    except (Infeasible, RunSetupError) as exc:
         err.print(f"{spec}: cannot run: {exc}", markup=False)
         raise typer.Exit(EXIT_SPEC_ERROR)
     for line in result.warnings:
@@ -166,7 +166,11 @@ def status(run_id: Optional[str] = typer.Argument(None, help="Run id or prefix (
            errors: bool = typer.Option(False, "--errors", help="Show tracebacks of failed attempts.")) -> None:
     """Show one run from the ledger: its tasks by stage and status."""
     from specc.runtime.ledger import Ledger
-    ledger = Ledger(_ledger_path(spec))
+    path = _ledger_path(spec)
+    if not path.exists():
+        err.print(f"no runs yet: {path} does not exist", markup=False)
+        raise typer.Exit(1)
+    ledger = Ledger(path)
     found = ledger.run(run_id)
     if found is None:
         err.print(f"no run {run_id!r} in {ledger.path}" if run_id else f"no runs in {ledger.path}", markup=False)
@@ -199,7 +203,11 @@ def runs(spec: Path = typer.Option(Path("."), "--in", help="A spec or folder ins
     """List recent runs from the ledger."""
     import time as _time
     from specc.runtime.ledger import Ledger
-    ledger = Ledger(_ledger_path(spec))
+    path = _ledger_path(spec)
+    if not path.exists():
+        out.print(f"no runs yet ({path} does not exist)", markup=False)
+        return
+    ledger = Ledger(path)
     table = Table()
     for col in ("run", "spec", "profile", "status", "tasks", "started (UTC)", "seconds"):
         table.add_column(col)
