@@ -10,6 +10,7 @@ things its params name and writes its own files under `ctx.out`:
     ctx.tokenizer("tok")       a transformers tokenizer
     ctx.artifacts("stage")     local folders of that stage's input artifacts
     ctx.batch_size(64)         64, halved after each out-of-memory retry
+    ctx.resume_folder()        a folder that survives failed attempts: training resumes from it
     ctx.log("..."), ctx.record(tokens_per_s=...)   kept in the artifact's manifest
 
 Model artifacts follow one layout: `model/` (the final weights), `checkpoints/<n>/`
@@ -86,17 +87,33 @@ class TaskContext:
             raise InputError(f"task {self.task_id}: data source {base!r} is not among its inputs")
         return load_source(entry.source, entry.files, part or None, seed=self.seed)
 
-    def model(self, name: str):
+    def data_kind(self, name: str) -> str:
+        """How a data source is stored: text | jsonl | csv | parquet | hub. A plain-text
+        file has one record per line in the column `text`."""
+        entry = self.payload.data.get(name.partition(".")[0])
+        if entry is None:
+            raise InputError(f"task {self.task_id}: data source {name!r} is not among its inputs")
+        return getattr(entry.source, "kind", "hub")
+
+    def model(self, name: str, vocab_size: int | None = None, dtype: str | None = None):
         """A model to read: loaded once per worker and shared by the tasks that read it.
-        Ops that train (produce a model) get their own fresh copy instead."""
+        Ops that train (produce a model) get their own fresh copy instead.
+
+        `vocab_size` sizes a `models:` entry built from config that sets none (use the
+        tokenizer's); `dtype` ("float32", "bfloat16", "float16") casts the weights. Both
+        are part of the model's identity in the worker's cache.
+        """
         if name in self.payload.models:
             spec_model = self.payload.models[name]
-            identity = spec_model_identity(name, spec_model, self.seed)
-            loader = lambda: self._build_spec_model(spec_model)  # noqa: E731
+            identity = spec_model_identity(name, spec_model, self.seed) + f"|vocab={vocab_size}"
+            loader = lambda: self._build_spec_model(spec_model, vocab_size)  # noqa: E731
         else:
             art = self._one(name)
             identity = art.key + "".join(f"|{a}={v}" for a, v in sorted(art.select.items()))
             loader = lambda: self._load_artifact_model(art)  # noqa: E731
+        if dtype is not None:
+            identity += f"|dtype={dtype}"
+            loader = _cast(loader, dtype)
         if self.payload.produces == "model":
             return loader()
         return self._load_model(identity, loader)
@@ -110,14 +127,17 @@ class TaskContext:
         import transformers
         if name in self.payload.models:
             m = self.payload.models[name]
+            if getattr(m, "kind", None) == "config":
+                raise InputError(f"model {name!r} is built from config and has no tokenizer of its "
+                                 "own: name a train.tokenizer stage in the stage's `tokenizer:`")
             source = getattr(m, "hub", None) or str(Path(self.payload.spec_dir, getattr(m, "path", "")))
             return transformers.AutoTokenizer.from_pretrained(source, revision=getattr(m, "revision", None))
         root = self._store.local_path(self._one(name).key)
         return transformers.AutoTokenizer.from_pretrained(str(root / "tokenizer"), local_files_only=True)
 
-    def _build_spec_model(self, spec_model):
+    def _build_spec_model(self, spec_model, vocab_size: int | None = None):
         from .models import build_model
-        return self._place(build_model(spec_model, None, Path(self.payload.spec_dir), self.seed))
+        return self._place(build_model(spec_model, vocab_size, Path(self.payload.spec_dir), self.seed))
 
     def _load_artifact_model(self, art: InputArtifact):
         import transformers
@@ -132,6 +152,11 @@ class TaskContext:
 
     # -- running ----------------------------------------------------------------------
 
+    def resume_folder(self) -> Path:
+        """A folder kept across this task's attempts until it commits: an op that saves
+        its progress here (training state) resumes after a crash or a killed run."""
+        return self._store.resume_folder(self.key)
+
     def batch_size(self, requested: int) -> int:
         """The batch size to use now: the requested one, halved after each OOM retry."""
         return max(1, int(requested * self.batch_scale))
@@ -142,3 +167,10 @@ class TaskContext:
     def record(self, **facts: Any) -> None:
         """Facts about how the task ran (precision, tokens/s ...), kept in the manifest."""
         self.facts.update(facts)
+
+
+def _cast(loader: Callable[[], Any], dtype: str) -> Callable[[], Any]:
+    def load():
+        import torch
+        return loader().to(getattr(torch, dtype))
+    return load

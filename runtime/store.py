@@ -5,6 +5,7 @@ Layout under the store's root (a local folder or any fsspec URI)::
     ab/abcdef.../manifest.json     what made it (task, op, params, timings, environment)
     ab/abcdef.../table.parquet     the artifact's files (a table, a model/, checkpoints/ ...)
     .tmp/<key>-<uuid>/             work in progress, never read as an artifact
+    .resume/<key>/                 state an interrupted task resumes from (training)
 
 A task writes into its own temporary folder; `commit` then makes it visible in
 one step. On a local store that step is a rename of the whole folder, atomic on
@@ -27,6 +28,7 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 TMP = ".tmp"
+RESUME = ".resume"
 
 
 class ArtifactStore:
@@ -139,6 +141,20 @@ class ArtifactStore:
             f.write(data.encode())
         shutil.rmtree(folder, ignore_errors=True)
         return manifest
+
+    def resume_folder(self, key: str) -> Path:
+        """A local folder that survives a task's failed attempts (and a killed run), for
+        state a long op resumes from (training checkpoints). Gone once `key` commits.
+        Kept under the store's root for a local store; in the local temp folder for a
+        remote one, so a resumed attempt on another machine starts over."""
+        parent = Path(self.root, RESUME) if self.local else Path(tempfile.gettempdir()) / "specc-resume"
+        folder = parent / key
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def drop_resume_folder(self, key: str) -> None:
+        parent = Path(self.root, RESUME) if self.local else Path(tempfile.gettempdir()) / "specc-resume"
+        shutil.rmtree(parent / key, ignore_errors=True)
 
     def abandon(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)

@@ -132,6 +132,7 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
     except BaseException:
         store.abandon(out)
         raise
+    store.drop_resume_folder(payload.key)  # committed: nothing left to resume
     result.update(status="succeeded", ended=ended)
 
 

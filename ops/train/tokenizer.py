@@ -53,9 +53,39 @@ class Params(OpParams):
         return self
 
 
+def run(p: Params, ctx) -> None:
+    """Learn the merges and save a transformers tokenizer under `tokenizer/`."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    from .._lm import documents
+
+    texts = documents(ctx, p.data, p.text_field)
+    if ctx.data_kind(p.data) == "text":
+        texts = texts[0].split("\n")  # lines: merges never span a line break, as in GPT-2
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=p.add_prefix_space)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=p.vocab_size, min_frequency=p.min_frequency, special_tokens=list(p.special_tokens),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(texts, trainer=trainer, length=len(texts))
+    first = p.special_tokens[0] if p.special_tokens else None
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=first, eos_token=first,
+                                  unk_token=None, pad_token=first,
+                                  additional_special_tokens=list(p.special_tokens[1:]))
+    tok.save_pretrained(str(ctx.out / "tokenizer"))
+    merges = bpe.get_vocab_size() - BYTE_ALPHABET - len(p.special_tokens)
+    ctx.record(vocab_size=bpe.get_vocab_size(), merges=merges, texts=len(texts))
+    if bpe.get_vocab_size() < p.vocab_size:
+        ctx.log(f"vocabulary stopped at {bpe.get_vocab_size()} of {p.vocab_size}: no pair left "
+                f"occurring {p.min_frequency}+ times in {p.data}")
+
+
 def cost(p: Params, ctx: CostContext) -> Cost:
     return data_pass_cost(ctx, p.data, "CPU merge counting; no model FLOPs")
 
 
 OP = Op(name="train.tokenizer", version=1, params=Params, produces="tokenizer", doc=__doc__,
-        cost=cost)
+        cost=cost, run=run)
