@@ -10,7 +10,7 @@ The three fields naming an item's texts must name three different fields: `Bad` 
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -49,3 +49,29 @@ Reduction = Annotated[
 ]
 
 PAIR_COLUMNS = ("logp_good", "logp_bad", "diff", "correct")
+
+
+def pair_requests(items: Any, prompts: list[str], good: str, bad: str, context: str | None,
+                  separator: str, encode: Any, bos: tuple[int, ...]) -> list:
+    """Requests in the order prompt × item × (good, bad): prompt + [context + separator] +
+    alternative, with only the alternative scored (see `_segments` for the tokenization)."""
+    from ._scorer import Request
+    from ._segments import split_trailing_space
+
+    goods = [str(v) for v in items[good]]
+    bads = [str(v) for v in items[bad]]
+    contexts = [str(v) for v in items[context]] if context else [None] * len(goods)
+    requests = []
+    for prompt in prompts:
+        head, space = split_trailing_space(prompt)
+        segments = []
+        for c, g, b in zip(contexts, goods, bads):
+            ctx_text, lead = ("", space) if c is None else split_trailing_space(space + c + separator)
+            segments.append((ctx_text, lead + g, lead + b))
+        encode.add([s for triple in segments for s in triple] + [head])
+        prefix = bos + encode(head)
+        for ctx_text, g, b in segments:
+            ctx_ids = encode(ctx_text)
+            requests.append(Request(prefix, ctx_ids, encode(g)))
+            requests.append(Request(prefix, ctx_ids, encode(b)))
+    return requests

@@ -1,0 +1,266 @@
+"""Fast log-likelihood scoring of many short continuations: the engine of the eval ops.
+
+A `Request` is three token lists: `prefix` (shared leading tokens such as BOS + a
+prompt), `context` (per-item tokens that condition but are not scored) and `target`
+(the scored tokens). `score` returns, per request, the summed log-probability of its
+target tokens (nats) and how many tokens were scored. `score_naive` is the reference:
+one request at a time, a full forward pass and a full log-softmax.
+
+Why `score` is fast, in the order the work happens:
+
+1. Identical requests are scored once.
+2. Requests are grouped by prefix. A prefix runs through the model once; its key/value
+   cache is then shared (expanded, not copied) by every continuation batch of the group.
+3. Within a group, rows (context + target) are sorted by length and cut into batches
+   under a token budget, so padding is small and memory bounded. Rows are right-padded:
+   with causal attention a real token never sees the padding after it.
+4. The vocabulary projection runs only where a log-prob is needed, never at prefix,
+   context or padding positions, and never twice for the same context: a trie over
+   token sequences gives every distinct context one "owner" position (e.g. the shared
+   stem of a good and a bad sentence is projected once). The log-softmax is never
+   materialised: log p = logit[token] - logsumexp(logits), in row chunks.
+
+Models whose logits are not `lm_head(last hidden state)` (logit soft-capping or
+scaling) are detected with one probe forward and scored through the model's own
+`logits` instead; results are the same, only slower.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+# Upper bound on elements of one chunk of vocabulary logits (fp32: 32 MiB).
+LOGIT_CHUNK_ELEMENTS = 1 << 23
+
+
+@dataclass(frozen=True)
+class Request:
+    prefix: tuple[int, ...]
+    context: tuple[int, ...]
+    target: tuple[int, ...]
+
+    @property
+    def tokens(self) -> tuple[int, ...]:
+        return self.prefix + self.context + self.target
+
+
+@dataclass
+class Scores:
+    logprob: np.ndarray   # float64 per request: sum of target-token log-probs
+    tokens: np.ndarray    # int per request: target tokens scored (the first token of a
+                          # request with no prefix or context has nothing to condition on)
+    stats: dict[str, int]
+
+
+def scored_span(r: Request) -> range:
+    """Indices into `r.tokens` whose log-prob is summed."""
+    start = len(r.prefix) + len(r.context)
+    return range(max(start, 1), start + len(r.target))
+
+
+def check_lengths(requests: Sequence[Request], limit: int | None) -> None:
+    if limit is None:
+        return
+    for i, r in enumerate(requests):
+        if len(r.tokens) > limit:
+            raise ValueError(f"request {i} is {len(r.tokens)} tokens long; the model takes at most "
+                             f"{limit} (its position embeddings): shorten the prompt or the items")
+
+
+# --- the reference -----------------------------------------------------------------
+
+def score_naive(lm: Any, requests: Sequence[Request]) -> Scores:
+    """One request at a time, full logits and log-softmax: slow, obviously right."""
+    import torch
+    device = next(lm.parameters()).device
+    out = np.zeros(len(requests)), np.zeros(len(requests), dtype=np.int64)
+    with torch.inference_mode():
+        for i, r in enumerate(requests):
+            span = scored_span(r)
+            if len(span) == 0:
+                continue
+            ids = torch.tensor([r.tokens], device=device)
+            logp = torch.log_softmax(lm(input_ids=ids).logits[0].float(), dim=-1)
+            idx = torch.tensor(list(span), device=device)
+            out[0][i] = logp[idx - 1, ids[0, idx]].sum().item()
+            out[1][i] = len(span)
+    return Scores(out[0], out[1], {"requests": len(requests)})
+
+
+# --- the fast path -----------------------------------------------------------------
+
+@dataclass
+class _Batch:
+    prefix: tuple[int, ...]
+    rows: list[tuple[int, ...]]                 # context + target of each request
+    owned: list[tuple[int, int, int]]           # (row, column, node) projected here
+    prefix_nodes: list[int]                     # nodes owned by the prefix's last position
+
+
+class _Plan:
+    """Every distinct (context node, next token) a request needs, and who owns each node."""
+
+    def __init__(self) -> None:
+        self.children: dict[tuple[int, int], int] = {}   # (node, token) -> child node
+        self.owner: dict[int, tuple] = {}                # node -> where its hidden state is
+        self.needs: dict[tuple[int, int], int] = {}      # (node, token) -> need id
+
+    def child(self, node: int, token: int) -> int:
+        key = (node, token)
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = len(self.children) + 1   # 0 is the empty context
+        return found
+
+    def need(self, node: int, token: int) -> int:
+        return self.needs.setdefault((node, token), len(self.needs))
+
+
+def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
+          share_prefix: bool = True) -> Scores:
+    """Summed target log-probs of every request; see the module doc for how."""
+    import torch
+
+    unique: dict[Request, int] = {}
+    inverse = np.array([unique.setdefault(r, len(unique)) for r in requests], dtype=np.int64)
+    reqs = list(unique)
+    if not share_prefix:   # everything in the rows: for models without a usable cache
+        reqs = [Request((), r.prefix + r.context, r.target) for r in reqs]
+
+    plan = _Plan()
+    need_ids: list[list[int]] = [[] for _ in reqs]
+    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for i, r in enumerate(reqs):
+        groups[r.prefix].append(i)
+
+    batches: list[_Batch] = []
+    for prefix, members in groups.items():
+        prefix_node = 0
+        for tok in prefix:
+            prefix_node = plan.child(prefix_node, tok)
+        members.sort(key=lambda i: -(len(reqs[i].context) + len(reqs[i].target)))
+        for chunk in _cut(members, reqs, len(prefix), batch_tokens):
+            batch = _Batch(prefix, [], [], [])
+            for row, i in enumerate(chunk):
+                r = reqs[i]
+                rest = r.context + r.target
+                batch.rows.append(rest)
+                node, first = prefix_node, len(r.context)
+                for col, tok in enumerate(rest):
+                    if col >= first and (node != 0):          # scored, with context
+                        if node not in plan.owner:
+                            plan.owner[node] = (len(batches), row, col - 1)
+                            if col == 0:
+                                batch.prefix_nodes.append(node)
+                            else:
+                                batch.owned.append((row, col - 1, node))
+                        need_ids[i].append(plan.need(node, tok))
+                    node = plan.child(node, tok)
+            batches.append(batch)
+
+    values = np.zeros(len(plan.needs))
+    by_node: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (node, tok), nid in plan.needs.items():
+        by_node[node].append((tok, nid))
+
+    head, fast = _head(lm)
+    head = head if fast else None   # slow path: the model's own logits
+    device = next(lm.parameters()).device
+    positions = 0
+    with torch.inference_mode():
+        for batch in batches:
+            hidden, prefix_last, cache_len = _forward(lm, batch, fast, device, share_prefix)
+            nodes = [n for *_, n in batch.owned]
+            parts = []
+            if batch.prefix_nodes:
+                parts.append(prefix_last.expand(len(batch.prefix_nodes), -1))
+                nodes = batch.prefix_nodes + nodes
+            if batch.owned:
+                rows = torch.tensor([r for r, _, _ in batch.owned], device=device)
+                cols = torch.tensor([c for _, c, _ in batch.owned], device=device)
+                parts.append(hidden[rows, cols])
+            if not parts:
+                continue
+            states = torch.cat(parts) if len(parts) > 1 else parts[0]
+            positions += len(nodes)
+            _project(head, states, nodes, by_node, values, device)
+
+    per_req = np.array([values[ids].sum() if ids else 0.0 for ids in need_ids])
+    counts = np.array([len(ids) for ids in need_ids], dtype=np.int64)
+    stats = {"requests": len(requests), "unique_requests": len(reqs), "prefixes": len(groups),
+             "batches": len(batches), "projected_positions": positions,
+             "scored_tokens": int(counts.sum())}
+    return Scores(per_req[inverse], counts[inverse], stats)
+
+
+def _cut(members: list[int], reqs: list[Request], prefix_len: int, budget: int):
+    """Consecutive runs of (length-sorted) rows whose padded size fits the token budget."""
+    start = 0
+    while start < len(members):
+        longest = len(reqs[members[start]].context) + len(reqs[members[start]].target)
+        per_row = prefix_len + longest
+        size = max(1, budget // max(per_row, 1))
+        yield members[start:start + size]
+        start += size
+
+
+def _head(lm: Any) -> tuple[Any, bool]:
+    """The output projection, and whether logits are exactly head(base(x)) for this model."""
+    import torch
+    head = lm.get_output_embeddings()
+    base = getattr(lm, "base_model", None)
+    if head is None or base is None or base is lm:
+        return None, False
+    device = next(lm.parameters()).device
+    ids = torch.tensor([[1, 2, 3, 4]], device=device) % lm.get_input_embeddings().weight.shape[0]
+    with torch.inference_mode():
+        direct = lm(input_ids=ids).logits
+        composed = head(base(input_ids=ids).last_hidden_state)
+    return head, bool(direct.shape == composed.shape and torch.allclose(direct, composed, atol=1e-5, rtol=1e-4))
+
+
+def _forward(lm: Any, batch: _Batch, fast: bool, device: Any, share_prefix: bool):
+    """Hidden states (or logits, when not `fast`) of a batch's rows, after its prefix."""
+    import torch
+    from transformers import DynamicCache
+
+    model = lm.base_model if fast else lm
+    width = max(len(r) for r in batch.rows)
+    ids = torch.zeros((len(batch.rows), width), dtype=torch.long, device=device)
+    for i, r in enumerate(batch.rows):
+        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+    prefix_last, cache = None, None
+    if batch.prefix:
+        out = model(input_ids=torch.tensor([batch.prefix], device=device), use_cache=True)
+        prefix_last = (out.last_hidden_state if fast else out.logits)[0, -1:]
+        cache = DynamicCache(config=lm.config)
+        for layer, entry in enumerate(out.past_key_values.layers):
+            n = len(batch.rows)
+            cache.update(entry.keys.expand(n, -1, -1, -1), entry.values.expand(n, -1, -1, -1), layer)
+    out = model(input_ids=ids, past_key_values=cache, use_cache=cache is not None)
+    states = out.last_hidden_state if fast else out.logits
+    return states, prefix_last, len(batch.prefix)
+
+
+def _project(head: Any, states: Any, nodes: list[int], by_node: dict, values: np.ndarray,
+             device: Any) -> None:
+    """log p(token | node) for every needed token of every node, in chunks of rows."""
+    import torch
+    vocab = head.weight.shape[0] if head is not None else states.shape[-1]
+    step = max(1, LOGIT_CHUNK_ELEMENTS // vocab)
+    for start in range(0, len(nodes), step):
+        chunk = states[start:start + step]
+        logits = (head(chunk) if head is not None else chunk).float()
+        lse = torch.logsumexp(logits, dim=-1)
+        rows, toks, nids = [], [], []
+        for k, node in enumerate(nodes[start:start + step]):
+            for tok, nid in by_node[node]:
+                rows.append(k)
+                toks.append(tok)
+                nids.append(nid)
+        r = torch.tensor(rows, device=device)
+        picked = logits[r, torch.tensor(toks, device=device)] - lse[r]
+        values[np.asarray(nids)] = picked.double().cpu().numpy()
