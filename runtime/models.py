@@ -18,7 +18,10 @@ def transformers_config(model: ConfigModel, vocab_size: int | None = None) -> An
     import transformers
     vocab = model.vocab_size or vocab_size or DEFAULT_VOCAB
     if model.init == "gpt2":
+        # GPT-2's <|endoftext|> id (50256) exists only in its own vocabulary.
+        special = DEFAULT_VOCAB - 1 if vocab >= DEFAULT_VOCAB else None
         return transformers.GPT2Config(
+            bos_token_id=special, eos_token_id=special,
             vocab_size=vocab, n_positions=model.n_positions, n_embd=model.n_embd, n_layer=model.n_layer,
             n_head=model.n_head, n_inner=ffn_width(model), resid_pdrop=model.dropout,
             embd_pdrop=model.dropout, attn_pdrop=model.dropout, tie_word_embeddings=model.tie_embeddings)

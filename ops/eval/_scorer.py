@@ -18,7 +18,8 @@ Why `score` is fast, in the order the work happens:
    context or padding positions, and never twice for the same context: a trie over
    token sequences gives every distinct context one "owner" position (e.g. the shared
    stem of a good and a bad sentence is projected once). The log-softmax is never
-   materialised: log p = logit[token] - logsumexp(logits), in row chunks.
+   materialised: log p = h·w[token] - logsumexp(h·W), the normaliser accumulated over
+   cache-sized blocks of rows and vocabulary (see `_project`).
 
 Models whose logits are not `lm_head(last hidden state)` (logit soft-capping or
 scaling) are detected with one probe forward and scored through the model's own
@@ -32,8 +33,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-# Upper bound on elements of one chunk of vocabulary logits (fp32: 32 MiB).
-LOGIT_CHUNK_ELEMENTS = 1 << 23
+# Blocks of the vocabulary projection: 256 rows × 4096 logits = 4 MiB in fp32, small
+# enough to stay in a CPU's cache while the normaliser is accumulated.
+ROW_BLOCK, VOCAB_BLOCK = 256, 4096
 
 
 @dataclass(frozen=True)
@@ -247,20 +249,51 @@ def _forward(lm: Any, batch: _Batch, fast: bool, device: Any, share_prefix: bool
 
 def _project(head: Any, states: Any, nodes: list[int], by_node: dict, values: np.ndarray,
              device: Any) -> None:
-    """log p(token | node) for every needed token of every node, in chunks of rows."""
+    """log p(token | node) for every needed token of every node.
+
+    With a linear head: log p = h·w_token + b_token - logsumexp(h·W + b), the normaliser
+    computed block by block over rows and vocabulary with a running maximum, so no
+    [rows × vocabulary] tensor is ever materialised (the blocks stay in cache), and the
+    needed logits as single dot products. Otherwise (`head` None: `states` are already
+    logits) the same formula on the given logits.
+    """
     import torch
-    vocab = head.weight.shape[0] if head is not None else states.shape[-1]
-    step = max(1, LOGIT_CHUNK_ELEMENTS // vocab)
-    for start in range(0, len(nodes), step):
-        chunk = states[start:start + step]
-        logits = (head(chunk) if head is not None else chunk).float()
-        lse = torch.logsumexp(logits, dim=-1)
-        rows, toks, nids = [], [], []
-        for k, node in enumerate(nodes[start:start + step]):
-            for tok, nid in by_node[node]:
-                rows.append(k)
-                toks.append(tok)
-                nids.append(nid)
-        r = torch.tensor(rows, device=device)
-        picked = logits[r, torch.tensor(toks, device=device)] - lse[r]
-        values[np.asarray(nids)] = picked.double().cpu().numpy()
+    rows, toks, nids = [], [], []
+    for k, node in enumerate(nodes):
+        for tok, nid in by_node[node]:
+            rows.append(k)
+            toks.append(tok)
+            nids.append(nid)
+    r, t = torch.tensor(rows, device=device), torch.tensor(toks, device=device)
+    if head is None:
+        logits = states.float()
+        picked = logits[r, t] - torch.logsumexp(logits, dim=-1)[r]
+    else:
+        weight, bias = head.weight, head.bias
+        lse = _logsumexp_of_linear(states, weight, bias)
+        target = (states[r] * weight[t]).float().sum(-1)
+        if bias is not None:
+            target = target + bias[t].float()
+        picked = target - lse[r]
+    values[np.asarray(nids)] = picked.double().cpu().numpy()
+
+
+def _logsumexp_of_linear(states: Any, weight: Any, bias: Any) -> Any:
+    """logsumexp(states @ weight.T + bias, -1) in blocks of ROW_BLOCK × VOCAB_BLOCK."""
+    import torch
+    out = []
+    for i in range(0, states.shape[0], ROW_BLOCK):
+        h = states[i:i + ROW_BLOCK]
+        top = sums = None
+        for j in range(0, weight.shape[0], VOCAB_BLOCK):
+            logits = torch.nn.functional.linear(h, weight[j:j + VOCAB_BLOCK],
+                                                None if bias is None else bias[j:j + VOCAB_BLOCK]).float()
+            block_top = logits.max(-1).values
+            if top is None:
+                top, sums = block_top, (logits - block_top[:, None]).exp_().sum(-1)
+                continue
+            new_top = torch.maximum(top, block_top)
+            sums = sums * (top - new_top).exp() + (logits - new_top[:, None]).exp_().sum(-1)
+            top = new_top
+        out.append(top + sums.log())
+    return torch.cat(out)

@@ -81,9 +81,9 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     lm = load_lm(ctx, p.model, tok, p.precision)
     items = ctx.data(p.items).to_pandas()
     bos = tuple(bos_prefix(tok, p.bos))
+    t0 = time.perf_counter()  # timed from tokenization on: what a user waits for
     requests = pair_requests(items, p.prompts, p.good, p.bad, p.context, p.separator, Encoder(tok), bos)
     check_lengths(requests, max_positions(lm))
-    t0 = time.perf_counter()
     scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens))
     seconds = time.perf_counter() - t0
     logp = scores.logprob / scores.tokens if p.reduction == "mean" else scores.logprob

@@ -43,23 +43,16 @@ class OpRun:
         return [t for t in self.plan.tasks if t.stage == stage]
 
     def execute(self, stop: str | None = None, only: str | None = None) -> list[dict]:
-        """Run tasks in plan order (dependencies first); a failed task raises with its traceback."""
-        from specc.runtime.payload import PayloadBuilder
-        from specc.runtime.worker import ModelCache, execute
-        builder = PayloadBuilder(self.plan, str(self.store_root), cpu_only=True)
-        cache, stores, results = ModelCache(), {}, []
-        for task in self.plan.tasks:
-            if only is not None and task.stage != only:
-                continue
-            if self.store.has(task.key):
-                continue
-            result = execute(builder.build(task), cache, stores)
-            if result["status"] != "succeeded":
-                raise AssertionError(f"task {task.id} failed:\n{result.get('traceback')}")
-            results.append(result)
-            if task.stage == stop and all(self.store.has(t.key) for t in self.tasks(stop)):
-                break
-        return results
+        """Run tasks in plan order (dependencies first): all of them, those of the stages up
+        to `stop`, or only those of stage `only`. A failed task raises with its traceback."""
+        from specc.runtime.inline import run_inline
+        stages = None
+        if only is not None:
+            stages = {only}
+        elif stop is not None:
+            names = list(self.plan.stages)
+            stages = set(names[:names.index(stop) + 1])
+        return run_inline(self.plan, self.store_root, stages)
 
     def table(self, stage: str):
         import pandas as pd

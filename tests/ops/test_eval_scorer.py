@@ -80,3 +80,14 @@ def test_a_first_token_without_context_is_not_scored():
 def test_too_long_requests_are_refused_before_any_work():
     with pytest.raises(ValueError, match="request 1 is 70 tokens long; the model takes at most 64"):
         check_lengths([Request((0,), (), (1,)), Request((0,), (), tuple(range(69)))], 64)
+
+
+def test_the_blockwise_normaliser_spans_several_vocabulary_and_row_blocks(monkeypatch):
+    monkeypatch.setattr(_scorer, "ROW_BLOCK", 7)
+    monkeypatch.setattr(_scorer, "VOCAB_BLOCK", 64)   # 300 tokens: 5 blocks, the last partial
+    lm, reqs = tiny("llama"), requests(seed=3)
+    assert np.abs(score(lm, reqs).logprob - score_naive(lm, reqs).logprob).max() < 1e-4
+    states, weight = torch.randn(20, 32) * 10, torch.randn(300, 32)
+    bias = torch.randn(300)
+    want = torch.logsumexp(states @ weight.T + bias, -1)
+    assert torch.allclose(_scorer._logsumexp_of_linear(states, weight, bias), want, atol=1e-4)
