@@ -16,6 +16,8 @@ import datasets
 
 from specc.compiler.spec_model import HubSource
 
+datasets.disable_progress_bars()  # a task's log is for what the op says, not loading bars
+
 _BUILDERS = {"text": "text", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
 
 
