@@ -17,7 +17,9 @@ Why `score` is fast, in the order the work happens:
 4. The vocabulary projection runs only where a log-prob is needed, never at prefix,
    context or padding positions, and never twice for the same context: a trie over
    token sequences gives every distinct context one "owner" position (e.g. the shared
-   stem of a good and a bad sentence is projected once). The log-softmax is never
+   stem of a good and a bad sentence is projected once). A row is cut after its last
+   owned position and dropped if it owns none, so the options of a multiple-choice
+   item, which share their context, cost one row. The log-softmax is never
    materialised: log p = h·w[token] - logsumexp(h·W), the normaliser accumulated over
    cache-sized blocks of rows and vocabulary (see `_project`).
 
@@ -95,10 +97,15 @@ def score_naive(lm: Any, requests: Sequence[Request]) -> Scores:
 # --- the fast path -----------------------------------------------------------------
 
 @dataclass
-class _Batch:
+class _Row:
+    tokens: tuple[int, ...]                     # context + target, cut after its last owned position
+    owned: list[tuple[int, int]]                # (column, node) whose hidden state is projected
+
+
+@dataclass
+class _Group:
     prefix: tuple[int, ...]
-    rows: list[tuple[int, ...]]                 # context + target of each request
-    owned: list[tuple[int, int, int]]           # (row, column, node) projected here
+    rows: list[_Row]
     prefix_nodes: list[int]                     # nodes owned by the prefix's last position
 
 
@@ -107,7 +114,7 @@ class _Plan:
 
     def __init__(self) -> None:
         self.children: dict[tuple[int, int], int] = {}   # (node, token) -> child node
-        self.owner: dict[int, tuple] = {}                # node -> where its hidden state is
+        self.owned: set[int] = set()                     # nodes some position already projects
         self.needs: dict[tuple[int, int], int] = {}      # (node, token) -> need id
 
     def child(self, node: int, token: int) -> int:
@@ -120,6 +127,13 @@ class _Plan:
     def need(self, node: int, token: int) -> int:
         return self.needs.setdefault((node, token), len(self.needs))
 
+    def claim(self, node: int) -> bool:
+        """True for the first position with this context: it will be projected."""
+        if node in self.owned:
+            return False
+        self.owned.add(node)
+        return True
+
 
 def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
           share_prefix: bool = True) -> Scores:
@@ -131,37 +145,9 @@ def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
     reqs = list(unique)
     if not share_prefix:   # everything in the rows: for models without a usable cache
         reqs = [Request((), r.prefix + r.context, r.target) for r in reqs]
-
     plan = _Plan()
     need_ids: list[list[int]] = [[] for _ in reqs]
-    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for i, r in enumerate(reqs):
-        groups[r.prefix].append(i)
-
-    batches: list[_Batch] = []
-    for prefix, members in groups.items():
-        prefix_node = 0
-        for tok in prefix:
-            prefix_node = plan.child(prefix_node, tok)
-        members.sort(key=lambda i: -(len(reqs[i].context) + len(reqs[i].target)))
-        for chunk in _cut(members, reqs, len(prefix), batch_tokens):
-            batch = _Batch(prefix, [], [], [])
-            for row, i in enumerate(chunk):
-                r = reqs[i]
-                rest = r.context + r.target
-                batch.rows.append(rest)
-                node, first = prefix_node, len(r.context)
-                for col, tok in enumerate(rest):
-                    if col >= first and (node != 0):          # scored, with context
-                        if node not in plan.owner:
-                            plan.owner[node] = (len(batches), row, col - 1)
-                            if col == 0:
-                                batch.prefix_nodes.append(node)
-                            else:
-                                batch.owned.append((row, col - 1, node))
-                        need_ids[i].append(plan.need(node, tok))
-                    node = plan.child(node, tok)
-            batches.append(batch)
+    groups = _plan_groups(reqs, plan, need_ids)
 
     values = np.zeros(len(plan.needs))
     by_node: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -171,41 +157,74 @@ def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
     head, fast = _head(lm)
     head = head if fast else None   # slow path: the model's own logits
     device = next(lm.parameters()).device
-    positions = 0
+    positions = batches = 0
     with torch.inference_mode():
-        for batch in batches:
-            hidden, prefix_last, cache_len = _forward(lm, batch, fast, device, share_prefix)
-            nodes = [n for *_, n in batch.owned]
-            parts = []
-            if batch.prefix_nodes:
-                parts.append(prefix_last.expand(len(batch.prefix_nodes), -1))
-                nodes = batch.prefix_nodes + nodes
-            if batch.owned:
-                rows = torch.tensor([r for r, _, _ in batch.owned], device=device)
-                cols = torch.tensor([c for _, c, _ in batch.owned], device=device)
-                parts.append(hidden[rows, cols])
-            if not parts:
-                continue
-            states = torch.cat(parts) if len(parts) > 1 else parts[0]
-            positions += len(nodes)
-            _project(head, states, nodes, by_node, values, device)
+        for group in groups:
+            prefix_last, prefix_cache = _run_prefix(lm, group.prefix, fast, device)
+            if group.prefix_nodes:
+                positions += len(group.prefix_nodes)
+                _project(head, prefix_last.expand(len(group.prefix_nodes), -1), group.prefix_nodes,
+                         by_node, values, device)
+            for rows in _cut(group.rows, len(group.prefix), batch_tokens):
+                batches += 1
+                hidden = _forward(lm, rows, prefix_cache, fast, device)
+                owned = [(i, c, n) for i, row in enumerate(rows) for c, n in row.owned]
+                index_r = torch.tensor([i for i, _, _ in owned], device=device)
+                index_c = torch.tensor([c for _, c, _ in owned], device=device)
+                positions += len(owned)
+                _project(head, hidden[index_r, index_c], [n for *_, n in owned], by_node, values, device)
 
     per_req = np.array([values[ids].sum() if ids else 0.0 for ids in need_ids])
     counts = np.array([len(ids) for ids in need_ids], dtype=np.int64)
     stats = {"requests": len(requests), "unique_requests": len(reqs), "prefixes": len(groups),
-             "batches": len(batches), "projected_positions": positions,
-             "scored_tokens": int(counts.sum())}
+             "rows": sum(len(g.rows) for g in groups), "batches": batches,
+             "projected_positions": positions, "scored_tokens": int(counts.sum())}
     return Scores(per_req[inverse], counts[inverse], stats)
 
 
-def _cut(members: list[int], reqs: list[Request], prefix_len: int, budget: int):
+def _plan_groups(reqs: list[Request], plan: _Plan, need_ids: list[list[int]]) -> list[_Group]:
+    """Walk every request through the trie: record the (node, token) pairs it needs and
+    give each new node an owner position. A row is cut after its last owned position
+    (the model's output there is all that is used) and dropped if it owns none, e.g.
+    every option row after the first in multiple choice, whose context is shared."""
+    by_prefix: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for i, r in enumerate(reqs):
+        by_prefix[r.prefix].append(i)
+    groups = []
+    for prefix, members in by_prefix.items():
+        prefix_node = 0
+        for tok in prefix:
+            prefix_node = plan.child(prefix_node, tok)
+        # Longest rows first: they claim the most nodes, so fewer short rows survive.
+        members.sort(key=lambda i: -(len(reqs[i].context) + len(reqs[i].target)))
+        group = _Group(prefix, [], [])
+        for i in members:
+            r = reqs[i]
+            rest = r.context + r.target
+            node, first, owned = prefix_node, len(r.context), []
+            for col, tok in enumerate(rest):
+                if col >= first and node != 0:          # a scored token with context
+                    if plan.claim(node):
+                        if col == 0:
+                            group.prefix_nodes.append(node)
+                        else:
+                            owned.append((col - 1, node))
+                    need_ids[i].append(plan.need(node, tok))
+                node = plan.child(node, tok)
+            if owned:
+                group.rows.append(_Row(rest[:owned[-1][0] + 1], owned))
+        group.rows.sort(key=lambda row: -len(row.tokens))
+        groups.append(group)
+    return groups
+
+
+def _cut(rows: list[_Row], prefix_len: int, budget: int):
     """Consecutive runs of (length-sorted) rows whose padded size fits the token budget."""
     start = 0
-    while start < len(members):
-        longest = len(reqs[members[start]].context) + len(reqs[members[start]].target)
-        per_row = prefix_len + longest
+    while start < len(rows):
+        per_row = prefix_len + len(rows[start].tokens)
         size = max(1, budget // max(per_row, 1))
-        yield members[start:start + size]
+        yield rows[start:start + size]
         start += size
 
 
@@ -224,27 +243,37 @@ def _head(lm: Any) -> tuple[Any, bool]:
     return head, bool(direct.shape == composed.shape and torch.allclose(direct, composed, atol=1e-5, rtol=1e-4))
 
 
-def _forward(lm: Any, batch: _Batch, fast: bool, device: Any, share_prefix: bool):
-    """Hidden states (or logits, when not `fast`) of a batch's rows, after its prefix."""
+def _run_prefix(lm: Any, prefix: tuple[int, ...], fast: bool, device: Any):
+    """The prefix's last hidden state (or logits) and its key/value cache, once per group."""
+    import torch
+    if not prefix:
+        return None, None
+    model = lm.base_model if fast else lm
+    out = model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
+    return (out.last_hidden_state if fast else out.logits)[0, -1:], out.past_key_values
+
+
+def _forward(lm: Any, rows: list[_Row], prefix_cache: Any, fast: bool, device: Any):
+    """Hidden states (or logits, when not `fast`) of a batch of rows after their prefix.
+
+    The prefix's cache is expanded to the batch (a view: no copy); a fresh cache object
+    per batch, because the forward pass appends the rows' keys and values to it."""
     import torch
     from transformers import DynamicCache
 
     model = lm.base_model if fast else lm
-    width = max(len(r) for r in batch.rows)
-    ids = torch.zeros((len(batch.rows), width), dtype=torch.long, device=device)
-    for i, r in enumerate(batch.rows):
-        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
-    prefix_last, cache = None, None
-    if batch.prefix:
-        out = model(input_ids=torch.tensor([batch.prefix], device=device), use_cache=True)
-        prefix_last = (out.last_hidden_state if fast else out.logits)[0, -1:]
+    width = max(len(r.tokens) for r in rows)
+    ids = torch.zeros((len(rows), width), dtype=torch.long, device=device)
+    for i, r in enumerate(rows):
+        ids[i, :len(r.tokens)] = torch.tensor(r.tokens, dtype=torch.long)
+    cache = None
+    if prefix_cache is not None:
         cache = DynamicCache(config=lm.config)
-        for layer, entry in enumerate(out.past_key_values.layers):
-            n = len(batch.rows)
+        for layer, entry in enumerate(prefix_cache.layers):
+            n = len(rows)
             cache.update(entry.keys.expand(n, -1, -1, -1), entry.values.expand(n, -1, -1, -1), layer)
     out = model(input_ids=ids, past_key_values=cache, use_cache=cache is not None)
-    states = out.last_hidden_state if fast else out.logits
-    return states, prefix_last, len(batch.prefix)
+    return out.last_hidden_state if fast else out.logits
 
 
 def _project(head: Any, states: Any, nodes: list[int], by_node: dict, values: np.ndarray,

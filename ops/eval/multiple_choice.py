@@ -22,17 +22,29 @@ question_polarity, answer_info ...) carried alongside:
     logp_0 ...  log-probability of each option (one column per entry of
                 fields.options, in that order)
 
+Tokenization and BOS: the prompt and each target are tokenized separately and
+concatenated, cut before the prompt's trailing whitespace, which starts every target
+(" A", " <option>"); with `bos` the tokenizer's BOS token comes first. A letter that is
+not a single token under the tokenizer is scored as the sum of its tokens (logged).
+`template`, `scoring`, `reduction`, `bos` and the letters' token counts are recorded.
+
 Cost: 2·N·D, one sequence per item with `letters`, one per option with `options`.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import time
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import numpy as np
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from .._common import (ITEMS_COLUMN, BatchTokens, Bos, InferPrecision, Tokenizer, Unique, differs_from,
                        forward_cost, placeholders)
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PLACEHOLDERS = ("context", "question", "options")
 DEFAULT_TEMPLATES = {
@@ -99,6 +111,57 @@ class Params(OpParams):
         return self.template if self.template is not None else DEFAULT_TEMPLATES[self.scoring]
 
 
+def run(p: Params, ctx) -> "pd.DataFrame":
+    import pandas as pd
+
+    from .._lm import bos_prefix, load_lm, load_tokenizer, max_positions
+    from ._choices import LETTERS, choice_requests, labels_of
+    from ._items import with_item_columns
+    from ._scorer import check_lengths, score
+    from ._segments import Encoder
+
+    tok = load_tokenizer(ctx, p.tokenizer, p.model)
+    lm = load_lm(ctx, p.model, tok, p.precision)
+    items = ctx.data(p.items).to_pandas()
+    k, n = len(p.fields.options), len(items)
+    labels = np.array(labels_of(items[p.fields.label], k), dtype=np.int64)
+    bos = tuple(bos_prefix(tok, p.bos))
+    requests = choice_requests(items, p.fields, p.prompt_template, p.scoring, Encoder(tok), bos)
+    check_lengths(requests, max_positions(lm))
+    t0 = time.perf_counter()
+    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens))
+    seconds = time.perf_counter() - t0
+
+    logp = scores.logprob.reshape(n, k)
+    counts = scores.tokens.reshape(n, k)
+    # Letters are whole answers however many tokens they take: always summed.
+    reduction = p.reduction if p.scoring == "options" else "sum"
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            logp = logp / counts
+    chosen = np.argmax(logp, axis=1)   # a tie goes to the first option
+    shifted = np.exp(logp - logp.max(axis=1, keepdims=True))   # softmax without overflow
+    p_correct = shifted[np.arange(n), labels] / shifted.sum(axis=1)
+    table = pd.DataFrame({"item": np.arange(n), "chosen": chosen, "correct": chosen == labels,
+                          "p_correct": p_correct})
+    for j in range(k):
+        table[f"logp_{j}"] = logp[:, j]
+
+    facts = {}
+    if p.scoring == "letters" and n:
+        letter_tokens = {LETTERS[j]: int(counts[:, j].max()) for j in range(k)}
+        facts["letter_tokens"] = letter_tokens
+        split = [L for L, c in letter_tokens.items() if c != 1]
+        if split:
+            ctx.log(f"letters {split} are not single tokens after the prompt under this "
+                    "tokenizer: each is scored as the sum of its tokens")
+    ctx.record(scoring=p.scoring, template=p.prompt_template, reduction=reduction, bos=p.bos,
+               bos_token_id=bos[0] if bos else None, items=n,
+               tokenization="prompt and targets tokenized separately, cut before whitespace",
+               score_seconds=round(seconds, 3), **facts, **scores.stats)
+    return with_item_columns(table, items, ctx)
+
+
 def columns(p: Params) -> tuple[str, ...]:
     return ("item", "chosen", "correct", "p_correct") + tuple(
         f"logp_{i}" for i in range(len(p.fields.options)))
@@ -114,4 +177,4 @@ def cost(p: Params, ctx: CostContext) -> Cost:
 
 
 OP = Op(name="eval.multiple_choice", version=1, params=Params, produces="table", doc=__doc__,
-        cost=cost, columns=columns, carries="items")
+        cost=cost, columns=columns, carries="items", run=run)
