@@ -11,6 +11,9 @@ Cost per processed token: 6·N with full fine-tuning; ≈4·N with LoRA (forward
 activation gradients 2N; frozen weights get no weight gradients, the adapters are
 negligible). Preference trainers process chosen and rejected sequences (2 per
 example); DPO also runs a reference forward pass, +2·N_ref per token.
+
+How the three run (TRL configs, the one-space join, replay, LoRA merging, checkpoints,
+history.parquet) is in `_trl.py`.
 """
 from __future__ import annotations
 

@@ -5,8 +5,18 @@ only completion tokens carry loss (`completion_only_loss`), so the model learns
 to answer rather than to imitate prompts. With `fields.prompt: null` the records
 are plain text and every token is trained on.
 
+Prompt and completion are joined with one space (a leading space is added to a
+completion that lacks one), as eval.logprob_pairs does with `separator: " "`. TRL
+appends EOS to every completion (or text). A plain-text file as `data` (with
+`fields.prompt: null`) is cut into examples of `max_length` tokens.
+
+Replay examples (`replay.ratio` of all rows) are mixed into the dataset as plain
+text, trained on every token. `history.parquet` has one row per optimiser step:
+step, loss, lr, grad_norm, mean_token_accuracy, entropy, num_tokens.
+
 The fine-tuning params (lr, steps/epochs, replay, LoRA, precision ...) are the
-same in train.sft, train.dpo and train.orpo. Cost: 6·N·D full, ≈4·N·D with LoRA.
+same in train.sft, train.dpo and train.orpo (see train/_trl.py for how they run).
+Cost: 6·N·D full, ≈4·N·D with LoRA.
 
     sft:
       op: train.sft
@@ -45,5 +55,46 @@ class Params(FinetuneParams):
         "completion data). False also trains on the prompt. Ignored for plain text."))
 
 
+def _rows(ctx, p: Params, tok) -> dict[str, list[str]]:
+    """prompt/completion columns, or one text column when `fields.prompt` is None."""
+    from ._trl import column, join, text_chunks
+    if p.fields.prompt is None:
+        if ctx.data_kind(p.data) == "text":
+            chunks = text_chunks(ctx, p.data, p.fields.completion, tok, p.max_length)
+            return {"text": [tok.decode(c) for c in chunks]}
+        texts = column(ctx.data(p.data), p.fields.completion, p.data)
+        return {"text": [str(t) for t in texts if t is not None]}
+    ds = ctx.data(p.data)
+    pairs = [(str(a), str(b)) for a, b in zip(column(ds, p.fields.prompt, p.data),
+                                              column(ds, p.fields.completion, p.data))
+             if a is not None and b is not None]
+    ctx.record(join="prompt + ' ' + completion (a leading space added when missing)")
+    return {"prompt": [a for a, _ in pairs], "completion": [join(a, b) for a, b in pairs]}
+
+
+def run(p: Params, ctx) -> None:
+    from ._trl import check_device, fit, load, lora_config, mix_replay, replay_chunks, seed_of, trl_args
+
+    check_device(p, ctx)  # before importing TRL, which takes seconds
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    tok, lm = load(ctx, p)
+    rows = _rows(ctx, p, tok)
+    ctx.record(examples=len(next(iter(rows.values()))))
+    if p.replay is not None and p.replay.ratio > 0:
+        texts = [tok.decode(c) for c in replay_chunks(ctx, p, tok)]
+        # An empty prompt makes a replay row a plain text in a prompt/completion dataset.
+        replay = [{"text": t} if "text" in rows else {"prompt": "", "completion": t} for t in texts]
+        rows, n = mix_replay(rows, replay, p.replay.ratio, seed_of(p, ctx))
+        total = len(next(iter(rows.values())))
+        ctx.record(replay_examples=n, replay_share=n / total)
+    args = trl_args(SFTConfig, p, ctx, completion_only_loss=p.completion_only_loss,
+                    dataset_text_field="text", packing=False, shuffle_dataset=False)
+    trainer = SFTTrainer(model=lm, args=args, train_dataset=Dataset.from_dict(rows),
+                         processing_class=tok, peft_config=lora_config(p))
+    fit(trainer, p, ctx, tok)
+
+
 OP = Op(name="train.sft", version=1, params=Params, produces="model", doc=__doc__,
-        cost=finetune_cost, axes=finetune_axes)
+        cost=finetune_cost, axes=finetune_axes, run=run)
