@@ -15,6 +15,26 @@ neither, only the final model is kept and no axis is added. Token intervals beco
 the first step at which at least k × `checkpoint_every_tokens` tokens have been
 seen, so checkpoints never drift from their token targets.
 
+Data. Texts are tokenized, joined with EOS into one stream (a plain-text file is one
+text) and cut into blocks; the training blocks cycle over epochs in a seeded order.
+Injected blocks are packed the same way and replace the training block at their
+position, so `fraction: 0` trains on exactly the same data order as the injected
+runs apart from the replaced blocks.
+
+What run writes: `model/` (the final weights, save_pretrained), `checkpoints/<step>/`
+(one per value of the `checkpoint` axis), `tokenizer/` (the tokenizer trained with,
+so downstream stages can leave `tokenizer:` unset), `history.parquet` (one row per
+optimiser step: step, tokens, loss, lr, grad_norm, injected_blocks, tokens_per_s,
+seconds) and `checkpoints.json` (step, tokens and injected blocks of each checkpoint).
+Every training flag (precision, batch, schedule, seed, device ...) is recorded in the
+manifest. The optimiser is AdamW (betas 0.9, 0.95, as GPT-3 and nanoGPT); `seed` sets
+a config model's initial weights, the block order and dropout.
+
+Resume. Full training state (weights, AdamW, RNG, step) is saved in the task's resume
+folder at every checkpoint (and every 10 minutes), next to the checkpoints saved so
+far: a crashed or killed attempt continues from there, to the same weights as an
+uninterrupted run (bit for bit on CPU in fp32; GPU kernels may differ in the last bits).
+
 Cost: 6·N·D (forward + backward), D = steps × tokens per step.
 
     pretrain:
@@ -132,5 +152,89 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                       note="6·N·D, D = steps × batch_size × grad_accum × block_size")
 
 
+def run(p: Params, ctx) -> None:
+    """Pack the data, train (resuming if a previous attempt saved state), save the model,
+    its checkpoints, its tokenizer and the history."""
+    import json
+
+    import pandas as pd
+
+    from .._lm import check_vocab, documents, load_tokenizer, max_positions
+    from ._blocks import BlockOrder, StepBatches, pack
+    from ._loop import AUTOCAST, Settings, check_precision, export_checkpoints, train
+
+    device = str(ctx.device)
+    check_precision(p.precision, device)  # before any work
+    seed = p.seed if p.seed is not None else ctx.seed
+    tok = load_tokenizer(ctx, p.tokenizer, p.model)
+    lm = _fresh_model(ctx, p.model, tok, seed)
+    check_vocab(lm, tok, p.model)
+    limit = max_positions(lm)
+    if limit is not None and p.block_size > limit:
+        raise ValueError(f"block_size {p.block_size} exceeds the context length of model "
+                         f"{p.model!r} ({limit} positions): lower block_size")
+
+    train_blocks = pack(tok, documents(ctx, p.data, p.text_field), p.block_size)
+    fraction = p.inject.fraction if p.inject else 0.0
+    inject_blocks = (pack(tok, documents(ctx, p.inject.data, p.inject.text_field), p.block_size)
+                     if p.inject else train_blocks[:0])
+    order = BlockOrder(len(train_blocks), len(inject_blocks), fraction, seed)
+    rows = p.batch_size * p.grad_accum
+    batches = StepBatches(train_blocks, inject_blocks, order, rows)
+
+    s = Settings(steps=p.steps, rows_per_step=rows, micro_batch=min(ctx.batch_size(p.batch_size), rows),
+                 block_size=p.block_size, lr=p.lr, lr_schedule=p.lr_schedule,
+                 warmup_steps=p.warmup_steps, weight_decay=p.weight_decay,
+                 max_grad_norm=p.max_grad_norm, precision=p.precision, device=device, seed=seed,
+                 checkpoints=tuple(checkpoint_steps(p)))
+    ctx.record(device=device, precision=p.precision, dtype=str(next(lm.parameters()).dtype),
+               autocast=AUTOCAST.get(p.precision), seed=seed, steps=p.steps,
+               batch_size=p.batch_size, grad_accum=p.grad_accum, micro_batch=s.micro_batch,
+               block_size=p.block_size, tokens_per_step=s.tokens_per_step,
+               total_tokens=p.total_tokens, optimizer="AdamW (fused)", lr=p.lr,
+               lr_schedule=p.lr_schedule, warmup_steps=p.warmup_steps, betas=list(s.betas),
+               eps=s.eps, weight_decay=p.weight_decay, weight_decay_on="2-D weights only",
+               max_grad_norm=p.max_grad_norm, train_blocks=len(train_blocks),
+               epochs=round(p.steps * rows / len(train_blocks), 3),
+               inject_fraction=fraction, inject_blocks_available=len(inject_blocks))
+
+    state_dir = ctx.resume_folder()
+    history = train(lm, batches, s, state_dir, log=ctx.log)
+
+    out = ctx.out
+    lm.save_pretrained(str(out / "model"))
+    tok.save_pretrained(str(out / "tokenizer"))
+    export_checkpoints(state_dir, out, list(s.checkpoints))
+    pd.DataFrame(history).to_parquet(out / "history.parquet", index=False)
+    at = {row["step"]: row for row in history}
+    (out / "checkpoints.json").write_text(json.dumps(
+        [{"step": c, "tokens": at[c]["tokens"], "injected_blocks": at[c]["injected_blocks"]}
+         for c in s.checkpoints], indent=1))
+    last = history[-1]
+    steady = history[1:] or history  # the first step pays for warm-up
+    ctx.record(injected_blocks=int(last["injected_blocks"]),
+               injected_share=last["injected_blocks"] / (p.steps * rows),
+               final_loss=float(last["loss"]), train_seconds=float(last["seconds"]),
+               tokens_per_s=len(steady) / sum(1 / row["tokens_per_s"] for row in steady) * s.tokens_per_step,
+               checkpoints=list(s.checkpoints))
+
+
+def _fresh_model(ctx, name: str, tok, seed: int):
+    """The model to train, in fp32 (the master weights; autocast does the rest). A
+    `models:` config entry is initialised with the stage's seed: ctx.model seeds with the
+    task's, so a stage that pins its own `seed:` re-initialises with that one."""
+    import torch
+    import transformers
+    lm = ctx.model(name, vocab_size=len(tok))
+    if getattr(ctx.payload.models.get(name), "kind", None) == "config":
+        if seed != ctx.seed:
+            torch.manual_seed(seed)  # as runtime.models.build_model does with the task's seed
+            lm = transformers.AutoModelForCausalLM.from_config(lm.config).to(ctx.device)
+        # A config's BOS/EOS ids are GPT-2's (50256): point them at this tokenizer's, so
+        # the saved model generates with tokens it has. (No pad id: training has no padding.)
+        for cfg in (lm.config, lm.generation_config):
+            cfg.bos_token_id, cfg.eos_token_id = tok.bos_token_id, tok.eos_token_id
+    return lm.to(torch.float32)
+
 OP = Op(name="train.pretrain", version=1, params=Params, produces="model", doc=__doc__,
-        cost=cost, axes=axes)
+        cost=cost, axes=axes, run=run)
