@@ -20,7 +20,7 @@ Why `score` is fast, in the order the work happens:
    stem of a good and a bad sentence is projected once). A row is cut after its last
    owned position and dropped if it owns none, so the options of a multiple-choice
    item, which share their context, cost one row. The log-softmax is never
-   materialised: log p = h·w[token] - logsumexp(h·W), the normaliser accumulated over
+   materialised: log p = h·w[token] - logsumexp(h·W), the normaliser computed over
    cache-sized blocks of rows and vocabulary (see `_project`).
 
 Models whose logits are not `lm_head(last hidden state)` (logit soft-capping or
@@ -281,9 +281,9 @@ def _project(head: Any, states: Any, nodes: list[int], by_node: dict, values: np
     """log p(token | node) for every needed token of every node.
 
     With a linear head: log p = h·w_token + b_token - logsumexp(h·W + b), the normaliser
-    computed block by block over rows and vocabulary with a running maximum, so no
-    [rows × vocabulary] tensor is ever materialised (the blocks stay in cache), and the
-    needed logits as single dot products. Otherwise (`head` None: `states` are already
+    computed block by block over rows and vocabulary, so no [rows × vocabulary] tensor
+    is ever materialised (the blocks stay in cache), and the needed logits as single
+    dot products. Otherwise (`head` None: `states` are already
     logits) the same formula on the given logits.
     """
     import torch
@@ -308,21 +308,16 @@ def _project(head: Any, states: Any, nodes: list[int], by_node: dict, values: np
 
 
 def _logsumexp_of_linear(states: Any, weight: Any, bias: Any) -> Any:
-    """logsumexp(states @ weight.T + bias, -1) in blocks of ROW_BLOCK × VOCAB_BLOCK."""
+    """logsumexp(states @ weight.T + bias, -1), one ROW_BLOCK × VOCAB_BLOCK block at a time:
+    each block's logsumexp (a fused kernel) while the block is in cache, then the
+    logsumexp of the blocks' results. Exact up to float rounding; ~2× faster on a CPU
+    than one pass over whole rows of the vocabulary."""
     import torch
     out = []
     for i in range(0, states.shape[0], ROW_BLOCK):
         h = states[i:i + ROW_BLOCK]
-        top = sums = None
-        for j in range(0, weight.shape[0], VOCAB_BLOCK):
-            logits = torch.nn.functional.linear(h, weight[j:j + VOCAB_BLOCK],
-                                                None if bias is None else bias[j:j + VOCAB_BLOCK]).float()
-            block_top = logits.max(-1).values
-            if top is None:
-                top, sums = block_top, (logits - block_top[:, None]).exp_().sum(-1)
-                continue
-            new_top = torch.maximum(top, block_top)
-            sums = sums * (top - new_top).exp() + (logits - new_top[:, None]).exp_().sum(-1)
-            top = new_top
-        out.append(top + sums.log())
+        parts = [torch.logsumexp(torch.nn.functional.linear(
+                     h, weight[j:j + VOCAB_BLOCK], None if bias is None else bias[j:j + VOCAB_BLOCK]).float(), -1)
+                 for j in range(0, weight.shape[0], VOCAB_BLOCK)]
+        out.append(torch.logsumexp(torch.stack(parts, -1), -1))
     return torch.cat(out)
