@@ -16,7 +16,8 @@ weights are identical) and the same pairs, and is timed from tokenization to sco
     naive      one sequence at a time, full logits and log-softmax (ops/eval/_scorer.py)
 
 Memory: peak resident memory sampled every 5 ms during the call, minus the resident
-memory just before it (for specc that includes loading the data and building the model).
+memory just before it (libraries imported beforehand; for specc it includes loading the
+data and building the model).
 Scores are compared: the largest |Δ log p| between each method and the first one.
 Goal: specc ≥ 5× lm-eval's requests/s, at |Δ| < 1e-4.
 
@@ -123,6 +124,8 @@ def child(method: str, spec: Path, out: Path) -> None:
     import numpy as np
     import torch
     from specc.compiler import compile_spec
+    import datasets, lm_eval.models.huggingface, transformers  # noqa: E401,F401 - imports are not
+    import specc.ops, specc.runtime.worker  # noqa: E401,F401 - the scoring's memory: load them first
     torch.manual_seed(0)
     plan = compile_spec(spec)
     store = spec.parent / "store"

@@ -30,14 +30,15 @@ scaling) are detected with one probe forward and scored through the model's own
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import chain
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
-# Blocks of the vocabulary projection: 256 rows × 4096 logits = 4 MiB in fp32, small
+# Blocks of the vocabulary projection: 256 rows × 1024 logits = 1 MiB in fp32, small
 # enough to stay in a CPU's cache while the normaliser is accumulated.
-ROW_BLOCK, VOCAB_BLOCK = 256, 4096
+ROW_BLOCK, VOCAB_BLOCK = 256, 1024
 
 
 @dataclass(frozen=True)
@@ -124,16 +125,6 @@ class _Plan:
             found = self.children[key] = len(self.children) + 1   # 0 is the empty context
         return found
 
-    def need(self, node: int, token: int) -> int:
-        return self.needs.setdefault((node, token), len(self.needs))
-
-    def claim(self, node: int) -> bool:
-        """True for the first position with this context: it will be projected."""
-        if node in self.owned:
-            return False
-        self.owned.add(node)
-        return True
-
 
 def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
           share_prefix: bool = True) -> Scores:
@@ -174,8 +165,10 @@ def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
                 positions += len(owned)
                 _project(head, hidden[index_r, index_c], [n for *_, n in owned], by_node, values, device)
 
-    per_req = np.array([values[ids].sum() if ids else 0.0 for ids in need_ids])
-    counts = np.array([len(ids) for ids in need_ids], dtype=np.int64)
+    counts = np.fromiter(map(len, need_ids), dtype=np.int64, count=len(need_ids))
+    flat = np.fromiter(chain.from_iterable(need_ids), dtype=np.int64, count=int(counts.sum()))
+    owner = np.repeat(np.arange(len(need_ids)), counts)
+    per_req = np.bincount(owner, weights=values[flat], minlength=len(need_ids))
     stats = {"requests": len(requests), "unique_requests": len(reqs), "prefixes": len(groups),
              "rows": sum(len(g.rows) for g in groups), "batches": batches,
              "projected_positions": positions, "scored_tokens": int(counts.sum())}
@@ -198,19 +191,28 @@ def _plan_groups(reqs: list[Request], plan: _Plan, need_ids: list[list[int]]) ->
         # Longest rows first: they claim the most nodes, so fewer short rows survive.
         members.sort(key=lambda i: -(len(reqs[i].context) + len(reqs[i].target)))
         group = _Group(prefix, [], [])
+        children, needs, claimed = plan.children, plan.needs, plan.owned  # the hot loop: locals
         for i in members:
             r = reqs[i]
             rest = r.context + r.target
-            node, first, owned = prefix_node, len(r.context), []
+            node, first, owned, mine = prefix_node, len(r.context), [], need_ids[i]
             for col, tok in enumerate(rest):
+                key = (node, tok)
                 if col >= first and node != 0:          # a scored token with context
-                    if plan.claim(node):
+                    if node not in claimed:             # the first position with this context
+                        claimed.add(node)
                         if col == 0:
                             group.prefix_nodes.append(node)
                         else:
                             owned.append((col - 1, node))
-                    need_ids[i].append(plan.need(node, tok))
-                node = plan.child(node, tok)
+                    nid = needs.get(key)
+                    if nid is None:
+                        nid = needs[key] = len(needs)
+                    mine.append(nid)
+                nxt = children.get(key)
+                if nxt is None:
+                    nxt = children[key] = len(children) + 1
+                node = nxt
             if owned:
                 group.rows.append(_Row(rest[:owned[-1][0] + 1], owned))
         group.rows.sort(key=lambda row: -len(row.tokens))
@@ -263,9 +265,10 @@ def _forward(lm: Any, rows: list[_Row], prefix_cache: Any, fast: bool, device: A
 
     model = lm.base_model if fast else lm
     width = max(len(r.tokens) for r in rows)
-    ids = torch.zeros((len(rows), width), dtype=torch.long, device=device)
+    padded = np.zeros((len(rows), width), dtype=np.int64)   # right padding with token 0
     for i, r in enumerate(rows):
-        ids[i, :len(r.tokens)] = torch.tensor(r.tokens, dtype=torch.long)
+        padded[i, :len(r.tokens)] = r.tokens
+    ids = torch.from_numpy(padded).to(device)
     cache = None
     if prefix_cache is not None:
         cache = DynamicCache(config=lm.config)
