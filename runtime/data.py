@@ -28,11 +28,31 @@ def load_hub(source: HubSource) -> Any:
 
 
 def load_local(kind: str, files: tuple[Path, ...], cache_dir: str | None = None) -> datasets.Dataset:
-    """All records of a local source, in file order."""
+    """All records of a local source, in file order.
+
+    Files of one source may have different columns (BLiMP paradigms: only some have the
+    one_prefix_* fields): each file is loaded on its own and a column a file lacks is
+    filled with nulls, so the source has the union of the files' columns."""
     if kind not in _BUILDERS:
         raise ValueError(f"unknown local data kind {kind!r}; expected one of {sorted(_BUILDERS)}")
-    return datasets.load_dataset(_BUILDERS[kind], data_files=[str(f) for f in files], split="train",
-                                 cache_dir=cache_dir)
+    load = lambda names: datasets.load_dataset(  # noqa: E731
+        _BUILDERS[kind], data_files=names, split="train", cache_dir=cache_dir)
+    if len(files) < 2 or kind == "text":
+        return load([str(f) for f in files])
+    parts = [load([str(f)]) for f in files]
+    features: dict[str, Any] = {}
+    for part in parts:
+        for name, feature in part.features.items():
+            features.setdefault(name, feature)
+    if all(list(p.features) == list(features) for p in parts):
+        return datasets.concatenate_datasets(parts)
+    aligned = []
+    for part in parts:
+        for name, feature in features.items():
+            if name not in part.column_names:
+                part = part.add_column(name, [None] * len(part), feature=feature)
+        aligned.append(part.select_columns(list(features)).cast(datasets.Features(features)))
+    return datasets.concatenate_datasets(aligned)
 
 
 def split_parts(dataset: datasets.Dataset, fractions: dict[str, float], seed: int,

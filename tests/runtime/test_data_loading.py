@@ -33,3 +33,15 @@ def test_record_split_is_seeded_and_disjoint(tmp_path):
     assert a1 == a2 and len(a1) == 800 and len(b) == 200
     assert not set(a1) & set(b)
     assert load_source(source, files, "a", seed=4, cache_dir=str(tmp_path))["pairID"] != a1
+
+
+def test_files_with_different_columns_give_their_union_with_nulls(tmp_path):
+    # BLiMP paradigms differ: only some records have the one_prefix_* fields.
+    (tmp_path / "a.jsonl").write_text('{"good": "x", "prefix": "p"}\n{"good": "y", "prefix": "q"}\n')
+    (tmp_path / "b.jsonl").write_text('{"good": "z", "uid": "b"}\n')
+    files = (tmp_path / "a.jsonl", tmp_path / "b.jsonl")
+    frame = load_source(JsonlSource(jsonl="*.jsonl"), files).to_pandas()
+    assert list(frame.columns) == ["good", "prefix", "uid"]
+    assert list(frame["good"]) == ["x", "y", "z"]
+    assert frame["prefix"].tolist()[:2] == ["p", "q"] and frame["prefix"].isna().tolist()[2]
+    assert frame["uid"].isna().tolist() == [True, True, False]
