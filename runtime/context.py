@@ -105,7 +105,9 @@ class TaskContext:
         """
         if name in self.payload.models:
             spec_model = self.payload.models[name]
-            identity = spec_model_identity(name, spec_model, self.seed) + f"|vocab={vocab_size}"
+            identity = spec_model_identity(name, spec_model, self.seed)
+            if vocab_size is not None and getattr(spec_model, "vocab_size", None) is None:
+                identity += f"|vocab={vocab_size}"   # sized to the tokenizer
             loader = lambda: self._build_spec_model(spec_model, vocab_size)  # noqa: E731
         else:
             art = self._one(name)
