@@ -124,8 +124,10 @@ def child(method: str, spec: Path, out: Path) -> None:
     import numpy as np
     import torch
     from specc.compiler import compile_spec
-    import datasets, lm_eval.models.huggingface, transformers  # noqa: E401,F401 - imports are not
-    import specc.ops, specc.runtime.worker  # noqa: E401,F401 - the scoring's memory: load them first
+    import datasets, transformers  # noqa: E401,F401 - imports are not the scoring's memory:
+    import specc.ops, specc.runtime.worker  # noqa: E401,F401 - load them before measuring
+    if method.startswith("lm-eval"):
+        import lm_eval.models.huggingface  # noqa: F401
     torch.manual_seed(0)
     plan = compile_spec(spec)
     store = spec.parent / "store"
