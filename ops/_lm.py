@@ -25,8 +25,9 @@ def load_tokenizer(ctx: Any, tokenizer: str | None, model: str) -> Any:
 
 def load_lm(ctx: Any, model: str, tokenizer: Any, precision: str = "fp32") -> Any:
     """The causal LM `model` names, for reading (shared with other tasks on this worker)."""
-    lm = ctx.model(model, vocab_size=len(tokenizer),
-                   dtype=None if precision == "fp32" else DTYPES[precision])
+    # Always cast, fp32 too: transformers loads a checkpoint in the dtype it was saved in
+    # (dtype="auto"), so a bf16 hub model would otherwise be scored in bf16 as "fp32".
+    lm = ctx.model(model, vocab_size=len(tokenizer), dtype=DTYPES[precision])
     check_vocab(lm, tokenizer, model)
     ctx.record(device=str(ctx.device), precision=precision, dtype=str(next(lm.parameters()).dtype))
     return lm

@@ -43,7 +43,7 @@ def load_local(kind: str, files: tuple[Path, ...], cache_dir: str | None = None)
     features: dict[str, Any] = {}
     for part in parts:
         for name, feature in part.features.items():
-            features.setdefault(name, feature)
+            features[name] = _wider(features.get(name), feature)
     if all(list(p.features) == list(features) for p in parts):
         return datasets.concatenate_datasets(parts)
     aligned = []
@@ -53,6 +53,16 @@ def load_local(kind: str, files: tuple[Path, ...], cache_dir: str | None = None)
                 part = part.add_column(name, [None] * len(part), feature=feature)
         aligned.append(part.select_columns(list(features)).cast(datasets.Features(features)))
     return datasets.concatenate_datasets(aligned)
+
+
+def _wider(seen: Any, new: Any) -> Any:
+    """The type a column gets across files: a real type beats all-null, float beats int."""
+    if seen is None or getattr(seen, "dtype", None) == "null":
+        return new
+    numbers = {getattr(seen, "dtype", None), getattr(new, "dtype", None)}
+    if numbers <= {"int64", "float64", "int32", "float32"} and len(numbers) > 1:
+        return datasets.Value("float64")
+    return seen
 
 
 def split_parts(dataset: datasets.Dataset, fractions: dict[str, float], seed: int,

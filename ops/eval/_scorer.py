@@ -134,6 +134,7 @@ def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
     unique: dict[Request, int] = {}
     inverse = np.array([unique.setdefault(r, len(unique)) for r in requests], dtype=np.int64)
     reqs = list(unique)
+    share_prefix = share_prefix and not _has_sliding_window(lm)
     if not share_prefix:   # everything in the rows: for models without a usable cache
         reqs = [Request((), r.prefix + r.context, r.target) for r in reqs]
     plan = _Plan()
@@ -245,6 +246,17 @@ def _head(lm: Any) -> tuple[Any, bool]:
     return head, bool(direct.shape == composed.shape and torch.allclose(direct, composed, atol=1e-5, rtol=1e-4))
 
 
+def _has_sliding_window(lm: Any) -> bool:
+    """Sliding-window layers (Mistral, Gemma-2/3 ...) keep only the window's last keys in
+    their cache, so a prefix cache copied into a batch would lose its true length: such
+    models get the prefix inside every row instead."""
+    from transformers import DynamicCache
+    try:
+        return any(getattr(layer, "is_sliding", False) for layer in DynamicCache(config=lm.config).layers)
+    except Exception:  # noqa: BLE001 - a config the cache cannot read: play safe
+        return True
+
+
 def _run_prefix(lm: Any, prefix: tuple[int, ...], fast: bool, device: Any):
     """The prefix's last hidden state (or logits) and its key/value cache, once per group."""
     import torch
@@ -303,9 +315,12 @@ def _project(head: Any, states: Any, nodes: list[int], by_node: dict, values: np
     else:
         weight, bias = head.weight, head.bias
         lse = _logsumexp_of_linear(states, weight, bias)
-        target = (states[r] * weight[t]).float().sum(-1)
+        # Accumulated in fp32 and rounded to the model's dtype, as F.linear rounds the
+        # logits the normaliser sums: in bf16 both sides then see the same numbers.
+        target = (states[r].float() * weight[t].float()).sum(-1)
         if bias is not None:
             target = target + bias[t].float()
+        target = target.to(states.dtype).float()
         picked = target - lse[r]
     values[np.asarray(nids)] = picked.double().cpu().numpy()
 

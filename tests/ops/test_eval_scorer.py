@@ -22,10 +22,19 @@ def tiny(family: str):
     elif family == "llama":
         cfg = transformers.LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                        num_attention_heads=2, max_position_embeddings=64, **common)
+    elif family == "mistral":   # sliding-window attention: its cache keeps only the window
+        cfg = transformers.MistralConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=2, num_key_value_heads=2, sliding_window=4,
+                                         max_position_embeddings=64, **common)
     else:
         cfg = transformers.OPTConfig(hidden_size=32, ffn_dim=64, num_hidden_layers=2, num_attention_heads=2,
                                      max_position_embeddings=64, word_embed_proj_dim=32, pad_token_id=1, **common)
-    return transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    lm = transformers.AutoModelForCausalLM.from_config(cfg).eval()
+    with torch.no_grad():   # far from uniform outputs, so a wrong position or mask shows
+        for weight in lm.parameters():
+            if weight.dim() == 2:
+                weight.normal_(0.0, 0.3)
+    return lm
 
 
 def requests(n_items: int = 60, seed: int = 0) -> list[Request]:
@@ -35,13 +44,13 @@ def requests(n_items: int = 60, seed: int = 0) -> list[Request]:
     words = lambda lo, hi: tuple(rnd.randrange(VOCAB) for _ in range(rnd.randrange(lo, hi)))  # noqa: E731
     out = []
     for _ in range(n_items):
-        prefix = rnd.choice([(), (0,), (0, 5, 6, 7)])
+        prefix = rnd.choice([(), (0,), (0, 5, 6, 7), (0, 1, 2, 3, 1, 2, 3, 1, 2)])
         context, stem = words(0, 4), words(0, 4)
         out += [Request(prefix, context, stem + words(1, 8)), Request(prefix, context, stem + words(1, 8))]
     return out + out[:7]
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama", "opt"])
+@pytest.mark.parametrize("family", ["gpt2", "llama", "opt", "mistral"])
 def test_matches_the_reference_on_shared_prefixes_padding_and_lengths(family):
     lm, reqs = tiny(family), requests()
     ref, fast = score_naive(lm, reqs), score(lm, reqs, batch_tokens=64)

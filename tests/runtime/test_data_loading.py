@@ -45,3 +45,14 @@ def test_files_with_different_columns_give_their_union_with_nulls(tmp_path):
     assert list(frame["good"]) == ["x", "y", "z"]
     assert frame["prefix"].tolist()[:2] == ["p", "q"] and frame["prefix"].isna().tolist()[2]
     assert frame["uid"].isna().tolist() == [True, True, False]
+
+
+def test_column_types_widen_across_files(tmp_path):
+    # All-null in one file, strings in the next; ints in one file, floats in another.
+    (tmp_path / "a.jsonl").write_text('{"a": "z", "n": 1}\n')
+    (tmp_path / "b.jsonl").write_text('{"a": "x", "b": null, "n": 2}\n')
+    (tmp_path / "c.jsonl").write_text('{"a": "y", "b": "hello", "n": 2.5}\n')
+    files = tuple(tmp_path / f for f in ("a.jsonl", "b.jsonl", "c.jsonl"))
+    frame = load_source(JsonlSource(jsonl="*.jsonl"), files).to_pandas()
+    assert frame["b"].tolist()[2] == "hello" and frame["b"].isna().tolist()[:2] == [True, True]
+    assert frame["n"].tolist() == [1.0, 2.0, 2.5]
