@@ -1,0 +1,166 @@
+"""One argument of a measure call (`score.correct by UID where checkpoint == 300`),
+reduced to what any resample needs.
+
+Rows are filtered once, then collapsed into *cells*: rows sharing a group (the
+`by` keys; one group without `by`) and a resampling unit. A cell keeps its row
+count, sum, sum of squares, min and max; a resample only re-weights cells (the
+multiplicity of their unit), so its cost is the number of cells, not rows.
+
+Groups and units. Resampling draws units with replacement; a unit drawn twice is
+two distinct units. So a group whose rows all belong to one unit (by UID, unit
+UID) appears as often as its unit is drawn: its *frequency* is that unit's
+multiplicity and its mean does not change. A group spanning many units (by UID,
+unit item) appears once (if any of its units was drawn) and its mean is the
+weighted mean of its cells. Rows of a table without the unit column (human norms
+joined to model scores) are not resampled: weight 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from specc.compiler.measure_ast import Arg, Cond, LiteralList
+
+CONDITION_UNIT = "condition"   # the combination of a stage's axes
+
+
+class MeasureEvalError(Exception):
+    """A measure cannot be computed on these tables (no rows, no common keys ...)."""
+
+
+@dataclass
+class ArgCells:
+    label: str                   # "score.correct by UID", for messages
+    source: str
+    column: str
+    n_rows: int
+    # per cell
+    cell_unit: np.ndarray        # (C,) unit index, -1 when not resampled
+    cell_group: np.ndarray       # (C,) group index
+    n: np.ndarray                # (C,) rows
+    s1: np.ndarray               # (C,) sum
+    s2: np.ndarray               # (C,) sum of squares
+    lo: np.ndarray               # (C,) min
+    hi: np.ndarray               # (C,) max
+    # per group
+    keys: list[tuple]            # (G,) the `by` key values (row positions when paired by row)
+    group_unit: np.ndarray       # (G,) the one unit of a single-unit group, else -1
+    # per row (for medians and tests)
+    values: np.ndarray           # (R,)
+    row_unit: np.ndarray         # (R,)
+    row_group: np.ndarray        # (R,)
+    mask_key: tuple = ()         # identifies the filtered rows (same source + same filters)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.keys)
+
+
+def filtered(frame: pd.DataFrame, conds: list[Cond], what: str) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for cond in conds:
+        name = cond.column.text
+        if name not in frame.columns:
+            raise MeasureEvalError(f"{what}: no column {name!r} to filter on")
+        col = frame[name]
+        if isinstance(cond.value, LiteralList):
+            wanted = [lit.value for lit in cond.value.items]
+            hit = col.isin(wanted)
+            mask &= ~hit if cond.op == "not in" else hit
+            continue
+        v = cond.value.value
+        mask &= {"==": col == v, "!=": col != v, "<": col < v, "<=": col <= v,
+                 ">": col > v, ">=": col >= v}[cond.op]
+    return mask
+
+
+def unit_values(frame: pd.DataFrame, unit: str, axes: tuple[str, ...]) -> pd.Series | None:
+    """Each row's unit, or None when the table does not have the unit (not resampled)."""
+    if unit == CONDITION_UNIT and unit not in frame.columns:
+        present = [a for a in axes if a in frame.columns]
+        if not present:
+            return None
+        return pd.Series(list(zip(*(frame[a] for a in present))), index=frame.index)
+    if unit in frame.columns:
+        return frame[unit]
+    return None
+
+
+def build_cells(arg: Arg, conds: list[Cond], tables: Any, unit: str, units: "UnitIndex",
+                by_override: tuple[str, ...] | None = None, by_row: bool = False) -> ArgCells:
+    source, column = arg.column.source, arg.column.column
+    label = f"{source}.{column}"
+    frame = tables.get(source)
+    if column not in frame.columns:
+        raise MeasureEvalError(f"{label}: the table has no column {column!r}")
+    mask = filtered(frame, conds, label)
+    rows = frame[mask]
+    values = pd.to_numeric(rows[column].astype(float) if rows[column].dtype == bool else rows[column],
+                           errors="coerce")
+    keep = values.notna().to_numpy()
+    rows, values = rows[keep], values[keep].to_numpy(dtype=float)
+    if len(rows) == 0:
+        where = " where " + " and ".join(f"{c.column.text} {c.op} ..." for c in conds) if conds else ""
+        raise MeasureEvalError(f"{label}{where}: no rows with a numeric value")
+    raw_units = unit_values(rows, unit, tables.axes(source))
+    row_unit = units.codes(raw_units) if raw_units is not None else np.full(len(rows), -1)
+    by = by_override if by_override is not None else tuple(k.text for k in arg.by)
+    if by_row:
+        keys = [(i,) for i in range(len(rows))]
+        row_group = np.arange(len(rows))
+    elif by:
+        missing = [k for k in by if k not in rows.columns]
+        if missing:
+            raise MeasureEvalError(f"{label}: no key column {missing[0]!r}")
+        key_frame = rows[list(by)]
+        codes, uniques = pd.MultiIndex.from_frame(key_frame).factorize()
+        row_group = np.asarray(codes)
+        keys = [tuple(u) if isinstance(u, tuple) else (u,) for u in uniques]
+    else:
+        keys, row_group = [()], np.zeros(len(rows), dtype=int)
+    cell_id, cell_index = np.unique(np.stack([row_group, row_unit]), axis=1, return_inverse=True)
+    cell_index = cell_index.ravel()
+    C = cell_id.shape[1]
+    n = np.bincount(cell_index, minlength=C).astype(float)
+    s1 = np.bincount(cell_index, weights=values, minlength=C)
+    s2 = np.bincount(cell_index, weights=values ** 2, minlength=C)
+    lo = np.full(C, np.inf)
+    hi = np.full(C, -np.inf)
+    np.minimum.at(lo, cell_index, values)
+    np.maximum.at(hi, cell_index, values)
+    cell_group, cell_unit = cell_id[0], cell_id[1]
+    group_unit = np.full(len(keys), -2)
+    for g, u in zip(cell_group, cell_unit):
+        group_unit[g] = u if group_unit[g] in (-2, u) else -1
+    group_unit[group_unit == -2] = -1
+    mask_key = (source, tuple(mask.to_numpy().nonzero()[0][keep].tolist()))
+    return ArgCells(label, source, column, len(rows), cell_unit, cell_group, n, s1, s2, lo, hi,
+                    keys, group_unit, values, row_unit, row_group, mask_key)
+
+
+class UnitIndex:
+    """Every value of the resampling unit seen in the tables a measure reads, numbered."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.index: dict[Any, int] = {}
+
+    def codes(self, values: pd.Series) -> np.ndarray:
+        local, uniques = pd.factorize(values, use_na_sentinel=False)
+        known = np.array([self.index.setdefault(_hashable(u), len(self.index)) for u in uniques],
+                         dtype=int)
+        return known[local]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return tuple(v.tolist())
+    if isinstance(v, float) and v.is_integer():
+        return int(v)       # item 3 and item 3.0 are the same unit
+    return v

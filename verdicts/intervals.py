@@ -1,0 +1,147 @@
+"""Intervals for a measure: scipy's bootstrap over the declared resampling unit,
+or Fisher's z for a single correlation.
+
+The bootstrap resamples *units* (items, prompts, seeds, UIDs, conditions) with
+replacement, never rows: the prompts of one item move together. scipy.stats.bootstrap
+draws unit indices; each batch of resamples becomes a matrix of unit multiplicities
+that PreparedMeasure evaluates in one go. BCa needs the jackknife too (leave one
+unit out); scipy asks for it through the same statistic.
+
+The bootstrap distribution also gives a one-sided p-value for the threshold:
+the share of resamples on the wrong side of it, (1 + k) / (B + 1).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from specc.compiler.measure_ast import Call, Filtered
+from specc.compiler.thresholds import Expect
+
+from .evaluate import PreparedMeasure
+from .result import Interval
+
+_CELLS_PER_BATCH = 20_000_000   # bounds memory: resamples per statistic call x cells
+
+
+@dataclass
+class BootstrapOutcome:
+    interval: Interval | None
+    distribution: np.ndarray | None     # the B resampled estimates
+    note: str | None = None             # why the interval is missing or fell back
+
+
+def hypothesis_seed(spec_seed: int, hypothesis: str) -> int:
+    """Each hypothesis its own stream, fixed by the spec: same spec, same interval."""
+    digest = hashlib.sha256(f"{spec_seed}:{hypothesis}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def bootstrap(prepared: PreparedMeasure, method: str, level: float, n_resamples: int,
+              seed: int) -> BootstrapOutcome:
+    U = prepared.n_units
+    unit = prepared.units.name
+    if U < 2:
+        return BootstrapOutcome(None, None, f"only {U} distinct {unit} value(s) in the tables: "
+                                f"nothing to resample")
+    cells = max(1, sum(len(c.cell_unit) + len(c.row_unit) for _, args in prepared.calls for c in args))
+    batch = int(max(1, min(n_resamples, _CELLS_PER_BATCH // cells)))
+
+    def statistic(idx: np.ndarray, axis: int = -1) -> np.ndarray:
+        idx = np.asarray(idx)
+        flat = idx.reshape(-1, idx.shape[-1])
+        B = flat.shape[0]
+        offsets = (np.arange(B)[:, None] * U + flat).ravel()
+        W = np.bincount(offsets, minlength=B * U).reshape(B, U)
+        return prepared.evaluate(W).reshape(idx.shape[:-1])
+
+    scipy_method = {"bca": "BCa", "percentile": "percentile", "basic": "basic"}[method]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # degenerate distributions are reported below
+        res = stats.bootstrap((np.arange(U),), statistic, vectorized=True, n_resamples=n_resamples,
+                              batch=batch, confidence_level=level, method=scipy_method,
+                              rng=np.random.default_rng(seed))
+    dist = np.asarray(res.bootstrap_distribution)
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    note = None
+    undefined = int(np.isnan(dist).sum())
+    if undefined:
+        note = f"{undefined} of {n_resamples} resamples gave no value (e.g. a constant column)"
+        return BootstrapOutcome(None, dist, note)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        if np.ptp(dist) == 0:  # every resample equal: the interval is that point
+            low = high = float(dist[0])
+            note = "every resample gave the same value"
+        else:
+            return BootstrapOutcome(None, dist, f"scipy's {scipy_method} interval is undefined")
+    return BootstrapOutcome(Interval(low, high, method, level, unit, U, n_resamples), dist, note)
+
+
+def bootstrap_p(dist: np.ndarray, expect: Expect) -> float:
+    """One-sided p for "the measure is on the expected side": the share of resamples on
+    the other side. `between` takes the larger of its two one-sided p's (TOST)."""
+    B = len(dist)
+
+    def share(wrong) -> float:
+        return float((1 + np.count_nonzero(wrong)) / (B + 1))
+    c, t = expect.comparator, expect.threshold
+    if c in (">", ">="):
+        return share(dist <= t)
+    if c in ("<", "<="):
+        return share(dist >= t)
+    if c == "between":
+        return max(share(dist <= t), share(dist >= expect.upper))
+    # == / !=: a two-sided test of "the measure equals the threshold"
+    return min(1.0, 2 * min(share(dist <= t), share(dist >= t)))
+
+
+# -- Fisher's z -----------------------------------------------------------------------
+
+# Standard errors of atanh(r) for n pairs: Pearson 1/sqrt(n-3); Spearman
+# sqrt(1.06/(n-3)) and Kendall sqrt(0.437/(n-4)) (Fieller, Hartley & Pearson 1957).
+_FISHER = {"pearson": (1.0, 3), "spearman": (1.06, 3), "kendall": (0.437, 4)}
+
+
+def correlation_call(prepared: PreparedMeasure) -> Call | None:
+    """The measure's one correlation call, when the measure is exactly that."""
+    expr = prepared.measure.expr
+    while isinstance(expr, Filtered):
+        expr = expr.expr
+    if isinstance(expr, Call) and expr.func.text in _FISHER:
+        return expr
+    return None
+
+
+def fisher_z(prepared: PreparedMeasure, level: float, expect: Expect) -> tuple[Interval | None, float | None, str | None]:
+    call = correlation_call(prepared)
+    if call is None:
+        return None, None, "fisher_z needs a measure that is one pearson/spearman/kendall call"
+    a, b = prepared.calls[0][1]
+    from .evaluate import _join
+    n = len(_join(a, b, call.func.text)[0]) if call.args[0].by else a.n_rows
+    scale, lost = _FISHER[call.func.text]
+    if n <= lost:
+        return None, None, f"Fisher's z needs more than {lost} pairs, got {n}"
+    r = prepared.estimate()
+    se = math.sqrt(scale / (n - lost))
+    z = math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
+    crit = stats.norm.ppf(0.5 + level / 2)
+    interval = Interval(math.tanh(z - crit * se), math.tanh(z + crit * se), "fisher_z", level,
+                        "pair", n, None)
+    zt = math.atanh(max(min(expect.threshold, 1 - 1e-12), -1 + 1e-12))
+    c = expect.comparator
+    if c in (">", ">="):
+        p = stats.norm.sf((z - zt) / se)
+    elif c in ("<", "<="):
+        p = stats.norm.cdf((z - zt) / se)
+    elif c == "between":
+        zu = math.atanh(max(min(expect.upper, 1 - 1e-12), -1 + 1e-12))
+        p = max(stats.norm.sf((z - zt) / se), stats.norm.cdf((z - zu) / se))
+    else:
+        p = 2 * stats.norm.sf(abs(z - zt) / se)
+    return interval, float(p), None

@@ -1,0 +1,165 @@
+"""Declared significance tests (`test: {method: permutation|t|wilcoxon|binomial}`), all scipy.
+
+A test needs a measure that is one call (under an optional `where`); what it tests
+depends on that call:
+
+  mean(a) / accuracy_vs_chance(a, chance=c)   H0: mean = threshold (+ c)
+      t: one-sample t · wilcoxon: signed-rank · binomial: exact, rows of 0/1
+      permutation: sign-flip of (x - threshold)
+  diff_means(a, b)    H0: mean(a) - mean(b) = threshold   (cohens_d: H0 means equal)
+      paired when both arguments have the resampling unit and the same units
+      (differences of unit means); otherwise two samples:
+      t: Welch · wilcoxon: Mann-Whitney U · permutation: of the group labels
+  pearson/spearman/kendall(a, b)   H0: no association
+      t: scipy's pearsonr/spearmanr/kendalltau p · permutation: of the pairings
+
+Observations are unit means when the argument has the resampling unit (the prompts
+of one item are one observation), group means with `by`, rows otherwise.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from specc.compiler.measure_ast import Call, Filtered
+from specc.compiler.thresholds import Expect
+
+from .cells import ArgCells, MeasureEvalError
+from .evaluate import PreparedMeasure, _join
+from .result import TestResult
+
+ONE_SAMPLE = ("mean", "accuracy_vs_chance")
+TWO_SAMPLE = ("diff_means", "cohens_d")
+CORRELATIONS = ("pearson", "spearman", "kendall")
+TESTABLE = ONE_SAMPLE + TWO_SAMPLE + CORRELATIONS
+
+
+def default_alternative(expect: Expect) -> str:
+    return {">": "greater", ">=": "greater", "<": "less", "<=": "less"}.get(expect.comparator,
+                                                                            "two-sided")
+
+
+def reverse(alternative: str) -> str:
+    return {"greater": "less", "less": "greater"}.get(alternative, alternative)
+
+
+def single_call(measure) -> Call | None:
+    expr = measure.expr
+    while isinstance(expr, Filtered):
+        expr = expr.expr
+    return expr if isinstance(expr, Call) else None
+
+
+def run_test(prepared: PreparedMeasure, method: str, alternative: str, expect: Expect,
+             n_permutations: int, seed: int, alpha: float) -> TestResult:
+    call = single_call(prepared.measure)
+    if call is None or call.func.text not in TESTABLE:
+        raise MeasureEvalError(f"a {method} test needs a measure that is one call of "
+                               f"{', '.join(TESTABLE)}")
+    name = call.func.text
+    cells = prepared.calls[0][1]
+    rng = np.random.default_rng(seed)
+    if name in ONE_SAMPLE:
+        offset = float(call.kwarg("chance").value) if name == "accuracy_vs_chance" else 0.0
+        null = expect.threshold + offset
+        stat, p = _one_sample(method, cells[0], null, alternative, n_permutations, rng)
+        return TestResult(method, alternative, f"mean = {null:g}", stat, p, alpha=alpha)
+    if name in TWO_SAMPLE:
+        shift = expect.threshold if name == "diff_means" else 0.0
+        stat, p, how = _two_sample(method, cells[0], cells[1], shift, alternative, n_permutations, rng)
+        null = f"mean difference = {shift:g}" if name == "diff_means" else "equal means"
+        return TestResult(method, alternative, f"{null} ({how})", stat, p, alpha=alpha)
+    stat, p = _association(method, name, prepared, call, alternative, n_permutations, rng)
+    return TestResult(method, alternative, "no association", stat, p, alpha=alpha)
+
+
+def observations(cells: ArgCells) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values, their unit index or None): unit means, group means, or rows."""
+    if cells.keys != [()]:
+        n = np.bincount(cells.row_group, minlength=cells.n_groups)
+        s = np.bincount(cells.row_group, weights=cells.values, minlength=cells.n_groups)
+        return s / n, None
+    if (cells.row_unit >= 0).all():
+        n = np.bincount(cells.row_unit)
+        s = np.bincount(cells.row_unit, weights=cells.values)
+        units = np.nonzero(n)[0]
+        return s[units] / n[units], units
+    return cells.values, None
+
+
+def _mean_stat(x, axis=-1):
+    return np.mean(x, axis=axis)
+
+
+def _one_sample(method, cells, null, alternative, n_perm, rng):
+    if method == "binomial":
+        values = cells.values
+        if not np.isin(values, (0.0, 1.0)).all():
+            raise MeasureEvalError(f"a binomial test counts successes: {cells.label} must be 0/1 "
+                                   "(or true/false)")
+        if not 0 < null < 1:
+            raise MeasureEvalError(f"a binomial test needs a rate between 0 and 1, got {null:g}")
+        k = int(values.sum())
+        res = stats.binomtest(k, len(values), null, alternative=alternative)
+        return k / len(values), float(res.pvalue)
+    x, _ = observations(cells)
+    if method == "t":
+        res = stats.ttest_1samp(x, null, alternative=alternative)
+        return float(res.statistic), float(res.pvalue)
+    if method == "wilcoxon":
+        res = stats.wilcoxon(x - null, alternative=alternative)
+        return float(res.statistic), float(res.pvalue)
+    res = stats.permutation_test((x - null,), _mean_stat, permutation_type="samples",
+                                 n_resamples=n_perm, alternative=alternative, vectorized=True, rng=rng)
+    return float(res.statistic), float(res.pvalue)
+
+
+def _two_sample(method, a, b, shift, alternative, n_perm, rng):
+    xa, ua = observations(a)
+    xb, ub = observations(b)
+    paired = ua is not None and ub is not None and np.array_equal(np.sort(ua), np.sort(ub))
+    if method == "binomial":
+        raise MeasureEvalError("a binomial test compares one rate with a threshold; "
+                               "for two samples use t, wilcoxon or permutation")
+    if paired:
+        d = xa[np.argsort(ua)] - xb[np.argsort(ub)] - shift
+        if method == "t":
+            res = stats.ttest_1samp(d, 0.0, alternative=alternative)
+        elif method == "wilcoxon":
+            res = stats.wilcoxon(d, alternative=alternative)
+        else:
+            res = stats.permutation_test((d,), _mean_stat, permutation_type="samples",
+                                         n_resamples=n_perm, alternative=alternative,
+                                         vectorized=True, rng=rng)
+        return float(res.statistic), float(res.pvalue), f"paired over {len(d)} units"
+    xa = xa - shift
+    if method == "t":
+        res = stats.ttest_ind(xa, xb, equal_var=False, alternative=alternative)
+    elif method == "wilcoxon":
+        res = stats.mannwhitneyu(xa, xb, alternative=alternative)
+    else:
+        res = stats.permutation_test((xa, xb), lambda x, y, axis: x.mean(axis) - y.mean(axis),
+                                     n_resamples=n_perm, alternative=alternative,
+                                     vectorized=True, rng=rng)
+    return float(res.statistic), float(res.pvalue), f"{len(xa)} vs {len(xb)} observations"
+
+
+def _association(method, name, prepared, call, alternative, n_perm, rng):
+    a, b = prepared.calls[0][1]
+    if call.args[0].by:
+        ia, ib = _join(a, b, name)
+        x, y = observations(a)[0][ia], observations(b)[0][ib]
+    else:
+        x, y = a.values, b.values
+    if method not in ("t", "permutation"):
+        raise MeasureEvalError(f"a {method} test does not apply to {name}; use t or permutation")
+    if method == "t":
+        fn = {"pearson": stats.pearsonr, "spearman": stats.spearmanr, "kendall": stats.kendalltau}[name]
+        res = fn(x, y, alternative=alternative)
+        return float(res.statistic), float(res.pvalue)
+    stat_fn = {"pearson": lambda u, v: stats.pearsonr(u, v).statistic,
+               "spearman": lambda u, v: stats.spearmanr(u, v).statistic,
+               "kendall": lambda u, v: stats.kendalltau(u, v).statistic}[name]
+    res = stats.permutation_test((x, y), stat_fn, permutation_type="pairings", n_resamples=n_perm,
+                                 alternative=alternative, rng=rng)
+    return float(res.statistic), float(res.pvalue)
