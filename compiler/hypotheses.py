@@ -102,6 +102,7 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
                 what = "stage" if use.source in infos else "data source"
                 diags.error(loc, f"hypotheses.{hid}.measure: {what} {use.source!r} has no column "
                                  f"{use.column!r}", names_hint(use.column, cols), offset=use.offset)
+        _check_methods(hid, hyp, measure, base, diags)
         unit = hyp.interval.unit
         if hyp.interval.method != "none" and columns_seen and unit not in columns_seen \
                 and unit not in STANDARD_UNITS:
@@ -109,6 +110,30 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
                         f"hypotheses.{hid}.interval.unit: {unit!r} is not a column of the tables "
                         "this measure reads", names_hint(unit, [*columns_seen, *STANDARD_UNITS]))
     return reads, gated
+
+
+def _check_methods(hid, hyp, measure, base, diags: Diagnostics) -> None:
+    """Intervals and tests that cannot apply to this measure's shape."""
+    from .measure_ast import Call, Filtered, calls
+    from .measure_functions import TESTS_FOR
+    expr = measure.expr
+    while isinstance(expr, Filtered):
+        expr = expr.expr
+    single = expr.func.text if isinstance(expr, Call) else None
+    if hyp.interval.method == "fisher_z" and single not in ("pearson", "spearman", "kendall"):
+        diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: fisher_z "
+                    "needs a measure that is one pearson, spearman or kendall call",
+                    "use method: bca for other measures")
+    if hyp.interval.method != "none" and any(c.func.text == "permutation_p" for c in calls(measure)):
+        diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: the measure "
+                    "is a p-value (permutation_p), which has no bootstrap interval",
+                    "write interval: {method: none}")
+    if hyp.test is not None and single not in TESTS_FOR[hyp.test.method]:
+        shown = f"{single}(...)" if single else "an expression of several calls"
+        diags.error(base + ("test", "method"), f"hypotheses.{hid}.test: a {hyp.test.method} test "
+                    f"does not apply to {shown}", f"{hyp.test.method} tests a measure that is one "
+                    f"call of {', '.join(TESTS_FOR[hyp.test.method])}; or drop test: and decide on "
+                    "the interval")
 
 
 _UNKNOWN_SOURCE = object()

@@ -113,3 +113,13 @@ _register("permutation_p", 2, "statistic",
           kwargs={"n": "number"})
 
 MEASURE_FUNCTIONS.freeze()
+
+# Which declared `test:` applies to which measure: a test needs a measure that is one
+# call (under an optional `where`) of these functions (see specc.verdicts.significance).
+ONE_SAMPLE = ("mean", "accuracy_vs_chance")
+TWO_SAMPLE = ("diff_means", "cohens_d")
+CORRELATIONS = ("pearson", "spearman", "kendall")
+TESTS_FOR = {"t": ONE_SAMPLE + TWO_SAMPLE + CORRELATIONS,
+             "permutation": ONE_SAMPLE + TWO_SAMPLE + CORRELATIONS,
+             "wilcoxon": ONE_SAMPLE + TWO_SAMPLE,
+             "binomial": ONE_SAMPLE}

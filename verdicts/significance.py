@@ -22,15 +22,13 @@ import numpy as np
 from scipy import stats
 
 from specc.compiler.measure_ast import Call, Filtered
+from specc.compiler.measure_functions import CORRELATIONS, ONE_SAMPLE, TWO_SAMPLE
 from specc.compiler.thresholds import Expect
 
 from .cells import ArgCells, MeasureEvalError
 from .evaluate import PreparedMeasure, _join
 from .result import TestResult
 
-ONE_SAMPLE = ("mean", "accuracy_vs_chance")
-TWO_SAMPLE = ("diff_means", "cohens_d")
-CORRELATIONS = ("pearson", "spearman", "kendall")
 TESTABLE = ONE_SAMPLE + TWO_SAMPLE + CORRELATIONS
 
 
