@@ -15,7 +15,9 @@ from specc.compiler.measure import column_uses, parse_measure
 from specc.compiler.thresholds import Expect, parse_expect
 
 from .cells import MeasureEvalError
-from .decide import correct, rule_text, verdict
+from specc.compiler.rules import decision_rule
+
+from .decide import correct, verdict
 from .evaluate import PreparedMeasure
 from .intervals import bootstrap, bootstrap_p, fisher_z, hypothesis_seed
 from .result import INCONCLUSIVE, HypothesisResult, TestResult
@@ -34,10 +36,8 @@ def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] |
         expect = parse_expect(hyp.expect)
         kind = "exploratory" if hid in demoted else hyp.kind
         reads = list(dict.fromkeys(u.source for u in column_uses(measure)))
-        test_name = hyp.test.method if hyp.test else None
         alpha = hyp.test.alpha if hyp.test and hyp.test.alpha else spec.decision.alpha
-        rule = rule_text(expect, hyp.interval.method, hyp.interval.level, hyp.interval.unit,
-                         test_name, spec.decision.correction, alpha, kind == "confirmatory")
+        rule = decision_rule(hyp, spec.decision, kind)
         result = HypothesisResult(hid, hyp.statement, kind, hyp.measure, str(expect), INCONCLUSIVE,
                                   rule, gate=hyp.when, reads=reads, family=phase,
                                   demoted=demoted.get(hid))

@@ -4,7 +4,7 @@ from statsmodels.stats.multitest import multipletests
 
 from specc.compiler.thresholds import parse_expect
 from specc.verdicts import INCONCLUSIVE, REFUTED, SUPPORTED, Interval
-from specc.verdicts.decide import correct, interval_side, rule_text, verdict
+from specc.verdicts.decide import correct, interval_side, verdict
 
 
 def iv(lo, hi):
@@ -58,10 +58,3 @@ def test_holm_turns_a_lone_significant_p_inconclusive():
 
 def test_straddles():
     assert interval_side(iv(0.4, 0.6), parse_expect("> 0.5")) == "straddles"
-
-
-def test_rule_text_names_interval_unit_correction():
-    text = rule_text(parse_expect("> 0.5"), "bca", 0.95, "item", None, "holm", 0.05, True)
-    assert text == ("supported when the 95% BCa bootstrap interval over item lies wholly above 0.5 "
-                    "and the Holm-corrected bootstrap p < 0.05; refuted when it lies wholly at or "
-                    "below 0.5; otherwise inconclusive")

@@ -1,0 +1,88 @@
+"""Draw a results figure (report/conditions.py's figure dict) as a PNG.
+
+Built on a bare `matplotlib.figure.Figure`, never pyplot: pyplot keeps every figure
+in a global registry and picks a backend for the whole process, and a report drawn
+inside a long-lived driver must leave neither behind. Styles are matplotlib's
+defaults inside a context, so a user's matplotlibrc cannot change the picture and
+the context restores the caller's settings. The PNG carries no "Software" text,
+so the same figure dict gives the same bytes on the same matplotlib.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+SIZE = (6.4, 4.0)     # inches
+DPI = 120
+_STYLE = {"axes.grid": True, "axes.axisbelow": True, "grid.alpha": 0.3,
+          "axes.spines.top": False, "axes.spines.right": False}
+
+
+def draw(figure: dict[str, Any], path: str | Path) -> Path:
+    """Write `figure` to `path` (a .png); returns the path."""
+    import matplotlib.style
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.style.context("default"), rc_context(_STYLE):
+        fig = Figure(figsize=SIZE, dpi=DPI)
+        ax = fig.add_subplot()
+        if figure["kind"] == "bars":
+            _bars(ax, figure["series"])
+        else:
+            _lines(ax, figure["series"])
+        threshold = figure.get("threshold")
+        if threshold is not None:
+            ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1,
+                       label=f"threshold {threshold:g}")
+        ax.set_xlabel(figure.get("x") or "condition")
+        ax.set_ylabel(figure.get("ylabel") or "")
+        handles, _ = ax.get_legend_handles_labels()
+        if len(handles) > 1:
+            ax.legend(fontsize="small", frameon=False)
+        fig.tight_layout()
+        fig.savefig(path, format="png", metadata={"Software": None})
+    return path
+
+
+def _lines(ax, series: list[dict]) -> None:
+    """One line per series with its interval as a shaded band (where it is defined)."""
+    for s in series:
+        xs, ys = _defined(s["x"], s["y"])
+        (line,) = ax.plot(xs, ys, marker="o", markersize=3, label=s["label"])
+        band = [(x, lo, hi) for x, lo, hi in zip(s["x"], s["low"], s["high"])
+                if lo is not None and hi is not None]
+        if band:
+            bx, lo, hi = zip(*band)
+            ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def _bars(ax, series: list[dict]) -> None:
+    """Grouped bars: one group per category, one bar per series, error bars = interval."""
+    categories = list(dict.fromkeys(x for s in series for x in s["x"]))
+    width = 0.8 / max(len(series), 1)
+    for k, s in enumerate(series):
+        at = {x: i for i, x in enumerate(categories)}
+        xs = [at[x] - 0.4 + width * (k + 0.5) for x in s["x"]]
+        ys = [y if y is not None else 0.0 for y in s["y"]]
+        err = [[_below(y, lo) for y, lo in zip(s["y"], s["low"])],
+               [_above(y, hi) for y, hi in zip(s["y"], s["high"])]]
+        ax.bar(xs, ys, width=width, yerr=err, capsize=3, label=s["label"])
+    ax.set_xticks(range(len(categories)))
+    ax.set_xticklabels([str(c) for c in categories], rotation=30 if len(categories) > 4 else 0,
+                       ha="right" if len(categories) > 4 else "center", fontsize="small")
+
+
+def _defined(xs, ys):
+    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None]
+    return ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else ([], [])
+
+
+def _below(y, low) -> float:
+    return 0.0 if y is None or low is None else max(y - low, 0.0)
+
+
+def _above(y, high) -> float:
+    return 0.0 if y is None or high is None else max(high - y, 0.0)

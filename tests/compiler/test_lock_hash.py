@@ -1,0 +1,48 @@
+"""The lock's hash covers the confirmatory content only, in one canonical spelling."""
+from lock_helpers import BASE, compiled, write_spec
+
+from specc.compiler import compile_spec
+from specc.compiler.lock import confirmatory_content, content_hash
+
+
+def _hash(folder, *edits, text=None):
+    return content_hash(confirmatory_content(compile_spec(write_spec(folder, *edits, text=text)).spec))
+
+
+def test_same_spec_same_content(tmp_path):
+    a, b = compiled(tmp_path).spec, compiled(tmp_path).spec
+    assert confirmatory_content(a) == confirmatory_content(b)
+    assert content_hash(confirmatory_content(a)) == content_hash(confirmatory_content(b))
+
+
+def test_stable_under_reordering_comments_and_spelling(tmp_path):
+    base = _hash(tmp_path)
+    reordered = BASE.replace("decision: {alpha: 0.05, correction: holm}\n", "")
+    reordered = reordered.replace("seed: 7\n", "decision:  # family-wise\n  correction: holm\n"
+                                               "  alpha: 0.05\nseed: 7   # the only seed\n")
+    reordered = reordered.replace('expect: "> 0.5"', 'expect: ">0.50"')
+    reordered = reordered.replace("measure: mean(values.value)", "measure: mean( values.value )")
+    assert reordered != BASE
+    assert _hash(tmp_path, text=reordered) == base
+
+
+def test_explicit_defaults_equal_omitted_ones(tmp_path):
+    assert _hash(tmp_path, ("interval: {unit: condition}",
+                            "interval: {unit: condition, method: bca, level: 0.95}")) == _hash(tmp_path)
+
+
+def test_non_confirmatory_fields_do_not_count(tmp_path):
+    base = _hash(tmp_path)
+    assert _hash(tmp_path, ("title: Lock test", "title: A better title"),
+                 ("authors: [A. Author]", "authors: [A. Author, B. Author]"),
+                 ("doc: one value per condition", "doc: reworded"),
+                 ("budget: {gpu_hours: 1}", "budget: {gpu_hours: 2}"),
+                 ("conditions.x: [1]", "conditions.x: [2]")) == base
+
+
+def test_a_threshold_edit_changes_the_hash(tmp_path):
+    base = _hash(tmp_path)
+    assert _hash(tmp_path, ('expect: "> 0.5"', 'expect: "> 0.55"')) != base
+    assert _hash(tmp_path, ("alpha: 0.05", "alpha: 0.01")) != base
+    assert _hash(tmp_path, ("value: 3", "value: 4")) != base
+    assert _hash(tmp_path, ("question: Does the lock hold?", "question: Does it?")) != base

@@ -1,0 +1,54 @@
+"""draw(): every figure kind becomes a valid PNG, the same dict the same bytes, and the
+caller's matplotlib state is left as it was."""
+from __future__ import annotations
+
+import struct
+
+import matplotlib
+import pytest
+from specc.report.figures import DPI, SIZE, draw
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+CURVE = {"kind": "curve", "x": "checkpoint", "ylabel": "mean score.correct", "threshold": 0.5,
+         "series": [{"label": "model=tiny", "x": [100, 200, 300], "y": [0.5, 0.6, 0.7],
+                     "low": [0.45, 0.55, None], "high": [0.55, 0.65, None]},
+                    {"label": "model=small", "x": [100, 200, 300], "y": [0.52, None, 0.75],
+                     "low": [0.5, None, 0.7], "high": [0.54, None, 0.8]}]}
+LAYERS = {"kind": "layers", "x": "layer", "ylabel": "mean probe.correct", "threshold": None,
+          "series": [{"label": "all", "x": [0, 1, 2], "y": [0.5, 0.7, 0.9], "low": [0.4, 0.6, 0.8],
+                      "high": [0.6, 0.8, 1.0]}]}
+BARS = {"kind": "bars", "x": None, "ylabel": "mean steer.diff", "threshold": 0.0,
+        "series": [{"label": "mean steer.diff", "x": ["model=a", "model=b|c"], "y": [0.3, -0.1],
+                    "low": [None, -0.3], "high": [None, 0.1]}]}
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS], ids=["curve", "layers", "bars"])
+def test_each_kind_is_a_png_of_the_fixed_size(tmp_path, figure):
+    path = draw(figure, tmp_path / "sub" / "f.png")
+    data = path.read_bytes()
+    assert png_size(data) == (round(SIZE[0] * DPI), round(SIZE[1] * DPI))
+    assert data.endswith(b"IEND\xaeB`\x82")
+    assert b"Software" not in data and b"matplotlib" not in data  # no version stamped in
+
+
+def test_same_figure_same_bytes(tmp_path):
+    assert draw(CURVE, tmp_path / "a.png").read_bytes() == draw(CURVE, tmp_path / "b.png").read_bytes()
+
+
+def test_no_global_matplotlib_state_changes(tmp_path):
+    import sys
+    before = dict(matplotlib.rcParams)
+    with matplotlib.rc_context({"lines.linewidth": 7.0}):
+        draw(BARS, tmp_path / "a.png")
+        assert matplotlib.rcParams["lines.linewidth"] == 7.0
+    assert dict(matplotlib.rcParams) == before
+    # pyplot keeps figures alive in a registry; a report must not fill it
+    if "matplotlib.pyplot" in sys.modules:
+        assert sys.modules["matplotlib.pyplot"].get_fignums() == []
