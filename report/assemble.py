@@ -21,27 +21,19 @@ from .results import render_results, write_results_json
 RESULTS_FORMAT = 1
 
 
-def lock_and_deviations(plan) -> tuple[Any, list[dict[str, Any]], dict[str, str]]:
-    """(the spec's lock or None, its deviations as dicts, hypotheses demoted to exploratory)."""
+def lock_and_deviations(plan) -> tuple[Any, list[dict[str, Any]]]:
+    """(the spec's pre-registration lock or None, every deviation from it as a dict)."""
     from specc.compiler.deviations import deviations, readers
     from specc.compiler.lock import read_lock
     lock = read_lock(plan.path, plan.spec.name)
     if lock is None:
-        return None, [], {}
-    found = deviations(lock, plan.spec, readers(plan))
-    demoted: dict[str, str] = {}
-    kinds = {h: x.kind for h, x in plan.spec.hypotheses.items()}
-    for dev in found:
-        for hid in dev.demotes:
-            if kinds.get(hid) == "confirmatory":
-                demoted.setdefault(hid, "added after pre-registration" if dev.locked is None
-                                   else f"{dev.path} changed after pre-registration")
-    return lock, [d.to_dict() for d in found], demoted
+        return None, []
+    return lock, [d.to_dict() for d in deviations(lock, plan.spec, readers(plan))]
 
 
 def build_results(plan, run_result, store, ledger, tables=None) -> dict[str, Any]:
     spec = plan.spec
-    lock, devs, _ = lock_and_deviations(plan)
+    lock, devs = lock_and_deviations(plan)
     run = ledger.run(run_result.run_id) or {}
     if tables is None:
         from specc.verdicts import MeasureTables
@@ -101,7 +93,7 @@ def _stages(plan, ledger, run_result) -> list[dict[str, Any]]:
 def _iso(stamp: float | None) -> str | None:
     if stamp is None:
         return None
-    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _shown(path: str) -> str:

@@ -76,6 +76,7 @@ def _finite(value: Any) -> Any:
 def render_results(results: dict[str, Any], out_dir: str | Path) -> Path:
     """Draw `out_dir/figures/<hid>.png` and write `out_dir/results.md`; returns its path."""
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     figures_dir = out_dir / FIGURES
     drawn = set()
     for hid, figure in (results.get("figures") or {}).items():

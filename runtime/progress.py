@@ -3,8 +3,9 @@
 Per stage: tasks done, running, failed, skipped and found in the cache, elapsed
 time and an ETA from the mean time of the tasks of that stage finished so far.
 Plain mode prints failures and retries as they happen, a line when a stage
-completes, and a heartbeat every `heartbeat` seconds: readable in a CI log
-without a line per task.
+completes (with why its tasks were skipped: a closed gate, an upstream failure),
+and a heartbeat every `heartbeat` seconds: readable in a CI log without a line
+per task. The live table shows that reason in its `note` column.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class StageProgress:
     skipped: int = 0
     started: float | None = None
     seconds: list[float] = field(default_factory=list)
+    skip_reason: str | None = None   # why its (first) skipped task was skipped
 
     @property
     def finished(self) -> int:
@@ -89,6 +91,7 @@ class Progress:
             self._line(f"FAILED {task.id}: {info.get('error')}", style="red")
         elif kind == "skipped":
             sp.skipped += 1
+            sp.skip_reason = sp.skip_reason or info.get("reason")
         if kind in ("succeeded", "failed", "skipped") and sp.finished == sp.total and not self.live_mode:
             self._line(f"stage {task.stage}: {self._summary(sp)}")
         self._tick()
@@ -119,16 +122,17 @@ class Progress:
         parts = [f"{sp.done} ran", f"{sp.cached} cached"]
         parts += [f"{sp.failed} failed"] if sp.failed else []
         parts += [f"{sp.skipped} skipped"] if sp.skipped else []
-        return ", ".join(parts) + f" of {sp.total}"
+        why = f" — skipped: {sp.skip_reason}" if sp.skipped and sp.skip_reason else ""
+        return ", ".join(parts) + f" of {sp.total}" + why
 
     def _table(self) -> Table:
         table = Table(title=f"{self.plan.spec.name} — {time.time() - self.t0:.0f}s")
-        for col in ("stage", "done", "running", "cached", "failed", "skipped", "total", "elapsed", "ETA"):
-            table.add_column(col, justify="left" if col == "stage" else "right")
+        for col in ("stage", "done", "running", "cached", "failed", "skipped", "total", "elapsed", "ETA", "note"):
+            table.add_column(col, justify="left" if col in ("stage", "note") else "right")
         for name, sp in self.stages.items():
             elapsed = f"{time.time() - sp.started:.0f}s" if sp.started else "-"
             eta = sp.eta(max(sp.running, 1))
             table.add_row(name, str(sp.done), str(sp.running), str(sp.cached), str(sp.failed),
                           str(sp.skipped), str(sp.total), elapsed,
-                          "-" if eta is None else f"{eta:.0f}s")
+                          "-" if eta is None else f"{eta:.0f}s", sp.skip_reason or "")
         return table

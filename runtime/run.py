@@ -1,13 +1,18 @@
-"""`specc run`: compile, look up the cache, run what is missing on Ray, record it all.
+"""`specc run`: compile, look up the cache, run what is missing on Ray in phases, judge
+the hypotheses, record it all.
 
     plan  = compile_spec(spec)                       (spec errors: nothing starts)
     store = ArtifactStore(--store or .specc/store)   (hits: complete artifacts)
     ledger.start_run(...)                            (every task: cached or pending)
-    ray   = embedded local Ray, or --address          (only when something must run)
-    check every stage fits some node                 (else fail before anything runs)
-    Scheduler(...).run()                             (results into store and ledger)
+    phase 1, 2, ...                                  (runtime/phases.py)
+        run every task whose stage's gates are open  (one Scheduler over that subset)
+        judge every hypothesis now decidable          (specc.verdicts.judge, one family)
+        resolve gates: skip what they close           (with the gate in the reason)
+    ray   = embedded local Ray, or --address          (started once, only when a task must run)
+    check every stage that may run fits some node     (else fail before anything runs)
 
-A finished spec re-run touches neither Ray nor any op: every task is a hit.
+A finished spec re-run touches neither Ray nor any op: every task is a hit, and its
+hypotheses are judged again from the stored tables.
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from .cache_status import cache_statuses
 from .cluster import Infeasible, RayCluster, check_feasible, stage_shapes
 from .ledger import Ledger
 from .payload import PayloadBuilder, key_parts
+from .phases import Phases, Settled
 from .store import ArtifactStore, default_store_uri
 
 
@@ -49,7 +55,10 @@ class RunResult:
     seconds: float
     failed: list[tuple[str, str]]       # (task id, error)
     warnings: list[str]
-    phases: dict[str, float] = field(default_factory=dict)  # seconds: ray_start, tasks, ray_stop
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: ray_start, tasks, verdicts, ray_stop
+    verdicts: dict = field(default_factory=dict)            # hypothesis -> HypothesisResult, spec order
+    stage_skips: dict[str, str] = field(default_factory=dict)  # stage -> why (some of) its tasks were skipped
+    report: Path | None = None          # reports/<name>/results.md
 
     @property
     def ok(self) -> bool:
@@ -72,92 +81,210 @@ def open_ledger(plan) -> Ledger:
     return Ledger(ledger_path(plan))
 
 
-def gate_reason(plan, stage: str) -> str | None:
-    """Why a gated stage does not run. Gates read hypothesis verdicts, which this
-    version does not compute, so a gated stage is skipped and says so."""
-    when = plan.stages[stage].when
-    if not when:
-        return None
-    return f"gate `{when}` not evaluated: hypothesis verdicts are not computed by this version"
+def measure_tables(plan, store, available: set[str]):
+    """The tables the judge reads: the available tasks' artifacts and the data sources."""
+    from specc.verdicts import MeasureTables
+    return MeasureTables(plan, store, available)
 
 
-def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None) -> RunResult:
+def default_judge(plan, tables, hids, unavailable, phase, demoted=None):
+    from specc.verdicts import judge
+    return judge(plan, tables, hids, unavailable, phase, demoted)
+
+
+def demoted_hypotheses(plan) -> dict[str, str]:
+    """Confirmatory hypotheses changed since the pre-registration lock: exploratory now."""
+    from specc.compiler.deviations import demoted, readers
+    from specc.compiler.lock import LockError, read_lock
+    try:
+        lock = read_lock(plan.path, plan.spec.name)
+    except LockError as exc:
+        raise RunSetupError(str(exc)) from exc
+    return demoted(lock, plan.spec, readers(plan)) if lock is not None else {}
+
+
+def not_tested_result(plan, hid: str, reason: str, demoted: dict[str, str] | None = None):
+    """The result of a hypothesis whose own gate stayed closed: never passed to the judge.
+    `rule` is the pre-registered decision rule it would have been decided by."""
+    from specc.compiler.measure import MeasureError, column_uses, parse_measure
+    from specc.compiler.rules import decision_rule
+    from specc.compiler.thresholds import parse_expect
+    from specc.verdicts.result import NOT_TESTED, HypothesisResult
+    hyp = plan.spec.hypotheses[hid]
+    demoted = demoted or {}
+    kind = "exploratory" if hid in demoted else hyp.kind
+    try:
+        reads = list(dict.fromkeys(u.source for u in column_uses(parse_measure(hyp.measure))))
+        expect = str(parse_expect(hyp.expect))
+    except MeasureError:  # (the compiler rejects such specs)
+        reads, expect = sorted(plan.hypothesis_reads.get(hid, ())), hyp.expect
+    return HypothesisResult(id=hid, statement=hyp.statement, kind=kind, measure=hyp.measure,
+                            expect=expect, status=NOT_TESTED, rule=decision_rule(hyp, plan.spec.decision, kind),
+                            reason=reason, gate=hyp.when, reads=reads, demoted=demoted.get(hid))
+
+
+def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None,
+             judge: Callable | None = None) -> RunResult:
+    """Run a compiled plan. `judge(plan, tables, hids, unavailable, phase) -> {hid: HypothesisResult}`
+    decides hypotheses (default: specc.verdicts.judge); `progress_factory(plan)` makes the
+    progress view, created when the first task must run. The results (verdicts, condition
+    tables, figures, cost, provenance, deviations from the lock) go to
+    .specc/runs/<run>/results.json and reports/<name>/results.md."""
     t0 = time.time()
     try:
         store = open_store(plan, options.store)
     except (ImportError, ValueError, OSError) as exc:  # e.g. "Install s3fs to access S3"
         raise RunSetupError(f"cannot open the store {options.store!r}: {exc}") from exc
+    demoted = demoted_hypotheses(plan)
+    if judge is None:
+        def judge(plan, tables, hids, unavailable, phase):
+            return default_judge(plan, tables, hids, unavailable, phase, demoted)
     ledger = open_ledger(plan)
     try:
-        return _run(plan, options, store, ledger, progress_factory, t0)
+        result = _Run(plan, options, store, ledger, progress_factory, judge, demoted).run(t0)
+        from specc.report.assemble import build_results, publish
+        result.report = publish(plan, build_results(plan, result, store, ledger))
+        return result
     finally:
         ledger.close()
 
 
-def _run(plan, options, store, ledger, progress_factory, t0) -> RunResult:
-    statuses = cache_statuses(plan, store, ledger)
-    shapes, warnings = stage_shapes(plan, options.allow_cpu)
-    run_id = ledger.start_run(plan, store.uri, options.address, options.argv)
-    ledger.add_tasks(run_id, [
-        (t.id, t.stage, plan.stages[t.stage].op, t.key, "cached" if s.hit else "pending",
-         s.reason or None, json.dumps(key_parts(plan, t))) for t, s in zip(plan.tasks, statuses)])
-    todo = {i for i, s in enumerate(statuses) if not s.hit}
-    counts = {"cached": len(plan.tasks) - len(todo)}
-    if not todo:
-        ledger.end_run(run_id, "succeeded", counts)
-        return RunResult(run_id, counts, time.time() - t0, [], warnings)
+class _Run:
+    def __init__(self, plan, options, store, ledger, progress_factory, judge, demoted):
+        self.plan, self.options, self.store, self.ledger = plan, options, store, ledger
+        self.demoted = demoted
+        self.progress_factory, self.judge = progress_factory, judge
+        self.progress = None
+        self.cluster: RayCluster | None = None
+        self.builder: PayloadBuilder | None = None
+        self.timings: dict[str, float] = {}
+        self.results: dict = {}                       # hypothesis -> HypothesisResult
+        self.shapes, self.warnings = stage_shapes(plan, options.allow_cpu)
 
-    progress = progress_factory(plan) if progress_factory else None
-    cluster = RayCluster(options.address, options.num_cpus)
-    phases: dict[str, float] = {}
-    try:
-        mark = time.perf_counter()
+    def run(self, t0: float) -> RunResult:
+        plan, ledger = self.plan, self.ledger
+        statuses = cache_statuses(plan, self.store, ledger)
+        self.book = book = Phases(plan, {i for i, s in enumerate(statuses) if s.hit})
+        first = book.settle()   # before any verdict: hits of ungated stages are cached
+        self.run_id = run_id = ledger.start_run(plan, self.store.uri, self.options.address, self.options.argv)
+        ledger.add_tasks(run_id, [
+            (t.id, t.stage, plan.stages[t.stage].op, t.key, book.status.get(i, "pending"),
+             s.reason or None, json.dumps(key_parts(plan, t)))
+            for i, (t, s) in enumerate(zip(plan.tasks, statuses))])
+        self._record(Settled(skipped=first.skipped, not_tested=first.not_tested))
         try:
-            cluster.start()
-        except (ConnectionError, TimeoutError, ValueError) as exc:
-            raise RunSetupError(f"cannot reach Ray at {options.address!r}: {exc}") from exc
-        phases["ray_start"] = time.perf_counter() - mark
-        runnable = {plan.tasks[i].stage for i in todo if not gate_reason(plan, plan.tasks[i].stage)}
-        check_feasible({s: shapes[s] for s in runnable}, cluster.nodes())
-        from .scheduler import Scheduler
-        builder = PayloadBuilder(plan, store.uri, cpu_only=options.allow_cpu)
-        scheduler = Scheduler(plan, todo, shapes, builder, ledger, run_id, cluster.total(),
-                              options.max_parallel, options.retries,
-                              on_event=progress.event if progress else None)
-        if progress:
-            for i, s in enumerate(statuses):
-                if s.hit:
-                    progress.cached(plan.tasks[i].stage, 1)
-            progress.__enter__()
-        try:
-            for i in sorted(todo):
-                reason = gate_reason(plan, plan.tasks[i].stage)
-                if reason:
-                    scheduler.skip(i, reason)
-            mark = time.perf_counter()
-            outcomes = scheduler.run()
-            phases["tasks"] = time.perf_counter() - mark
+            phase = 0
+            while True:
+                phase += 1
+                todo = book.runnable()
+                if todo:
+                    self._run_tasks(todo)
+                hids = book.decidable()
+                if hids:
+                    self._judge(hids, phase)
+                self._record(book.settle())
+                if not todo and not hids:
+                    break
+            self._record(book.give_up())
+        except (Infeasible, RunSetupError) as exc:
+            ledger.end_run(run_id, "failed", {"error": str(exc)})
+            raise
+        except Exception as exc:
+            ledger.end_run(run_id, "failed", {**self._counts(), "error": f"{type(exc).__name__}: {exc}"})
+            raise
+        except BaseException:
+            ledger.end_run(run_id, "interrupted", self._counts())
+            raise
         finally:
-            if progress:
-                progress.__exit__(None, None, None)
-    except (Infeasible, RunSetupError) as exc:
-        ledger.end_run(run_id, "failed", {"error": str(exc)})
-        raise
-    except BaseException:
-        ledger.end_run(run_id, "interrupted", counts)
-        raise
-    finally:
+            if self.progress is not None:
+                self.progress.__exit__(None, None, None)
+            if self.cluster is not None:
+                mark = time.perf_counter()
+                self.cluster.stop()
+                self.timings["ray_stop"] = time.perf_counter() - mark
+        counts = self._counts()
+        failed = [(plan.tasks[i].id, book.reasons.get(i, "")) for i, s in sorted(book.status.items())
+                  if s == "failed"]
+        verdicts = {h: self.results[h] for h in plan.spec.hypotheses if h in self.results}
+        result = RunResult(run_id, counts, time.time() - t0, failed, self.warnings, self.timings,
+                           verdicts, dict(book.stage_skips))
+        summary = {**counts, "phases": self.timings} if self.timings else counts
+        ledger.end_run(run_id, "succeeded" if result.ok else "failed", summary)
+        return result
+
+    def _counts(self) -> dict[str, int]:
+        counts = {"cached": 0}
+        for i, status in sorted(self.book.status.items()):
+            if status == "skipped" and self.book.reasons.get(i, "").startswith("upstream"):
+                status = "blocked"  # skipped because something failed: not a success
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    # -- one phase's tasks -------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Ray, the feasibility check and the progress view: once, when a task must run."""
+        self.cluster = RayCluster(self.options.address, self.options.num_cpus)
         mark = time.perf_counter()
-        cluster.stop()
-        phases["ray_stop"] = time.perf_counter() - mark
-    failed = []
-    for i, outcome in sorted(outcomes.items()):
-        status = outcome.status
-        if status == "skipped" and outcome.reason and outcome.reason.startswith("upstream"):
-            status = "blocked"  # skipped because something failed: not a success
-        counts[status] = counts.get(status, 0) + 1
-        if outcome.status == "failed":
-            failed.append((plan.tasks[i].id, outcome.reason or ""))
-    result = RunResult(run_id, counts, time.time() - t0, failed, warnings, phases)
-    ledger.end_run(run_id, "succeeded" if result.ok else "failed", {**counts, "phases": phases})
-    return result
+        try:
+            self.cluster.start()
+        except (ConnectionError, TimeoutError, ValueError) as exc:
+            raise RunSetupError(f"cannot reach Ray at {self.options.address!r}: {exc}") from exc
+        self.timings["ray_start"] = time.perf_counter() - mark
+        # Every stage that may still run (gated ones too) must fit: fail before anything runs.
+        stages = {self.plan.tasks[i].stage for i in self.book.unfinished() if i not in self.book.hits}
+        check_feasible({s: self.shapes[s] for s in self.plan.stages if s in stages}, self.cluster.nodes())
+        self.builder = PayloadBuilder(self.plan, self.store.uri, cpu_only=self.options.allow_cpu)
+        if self.progress_factory:
+            self.progress = progress = self.progress_factory(self.plan)
+            cached: dict[str, int] = {}
+            for i, status in sorted(self.book.status.items()):
+                if status == "cached":
+                    cached[self.plan.tasks[i].stage] = cached.get(self.plan.tasks[i].stage, 0) + 1
+            for stage, n in cached.items():
+                progress.cached(stage, n)
+            progress.__enter__()
+            for i, status in sorted(self.book.status.items()):
+                if status == "skipped":
+                    progress.event("skipped", i, {"reason": self.book.reasons.get(i)})
+
+    def _run_tasks(self, todo: list[int]) -> None:
+        from .scheduler import Scheduler
+        if self.cluster is None:
+            self._start()
+        scheduler = Scheduler(self.plan, set(todo), self.shapes, self.builder, self.ledger, self.run_id,
+                              self.cluster.total(), self.options.max_parallel, self.options.retries,
+                              on_event=self.progress.event if self.progress else None)
+        mark = time.perf_counter()
+        outcomes = scheduler.run()
+        self.timings["tasks"] = self.timings.get("tasks", 0.0) + time.perf_counter() - mark
+        for i, outcome in sorted(outcomes.items()):
+            self.book.finish(i, outcome.status, outcome.reason)
+
+    # -- verdicts ----------------------------------------------------------------------
+
+    def _judge(self, hids: list[str], phase: int) -> None:
+        mark = time.perf_counter()
+        tables = measure_tables(self.plan, self.store, self.book.available())
+        results = self.judge(self.plan, tables, list(hids), self.book.unavailable(hids), phase)
+        missing = [h for h in hids if h not in results]
+        if missing:
+            raise RuntimeError(f"the judge returned no verdict for {', '.join(missing)}")
+        for h in hids:
+            self.results[h] = results[h]
+            self.book.decide(h, results[h].status)
+        self.timings["verdicts"] = self.timings.get("verdicts", 0.0) + time.perf_counter() - mark
+
+    def _record(self, settled: Settled) -> None:
+        """Write what a settle() changed: the ledger, the progress view, not-tested results."""
+        for i in settled.cached:
+            self.ledger.task_ended(self.run_id, self.plan.tasks[i].id, "cached")
+            if self.progress is not None:
+                self.progress.cached(self.plan.tasks[i].stage, 1)
+        for i, reason in settled.skipped:
+            self.ledger.task_ended(self.run_id, self.plan.tasks[i].id, "skipped", reason=reason)
+            if self.progress is not None:
+                self.progress.event("skipped", i, {"reason": reason})
+        for h, reason in settled.not_tested:
+            self.results[h] = not_tested_result(self.plan, h, reason, self.demoted)
+        self.ledger.flush()

@@ -325,16 +325,3 @@ class Scheduler:
             self.ledger.task_ended(self.run_id, self.tasks[d].id, "skipped", reason=reason)
             self.emit("skipped", d, {"reason": reason})
             stack.extend(self.dependents.get(d, ()))
-
-    def skip(self, i: int, reason: str) -> None:
-        """Skip a task before the loop starts (a gate), and everything downstream of it."""
-        if i in self.outcomes:
-            return
-        for q in self.ready.values():
-            if i in q:
-                q.remove(i)
-        self.outcomes[i] = Outcome("skipped", reason)
-        self.left[self.shapes[i]] -= 1
-        self.ledger.task_ended(self.run_id, self.tasks[i].id, "skipped", reason=reason)
-        self.emit("skipped", i, {"reason": reason})
-        self._skip_downstream(i, reason)

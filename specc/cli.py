@@ -146,18 +146,77 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
     for line in result.warnings:
         err.print(f"warning: {line}", markup=False)
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
-    if set(result.counts) == {"cached"}:
-        out.print(f"{spec}: nothing to run — all {result.counts['cached']} tasks are in the store "
-                  f"(run {result.run_id})", markup=False)
+    if not any(n for k, n in result.counts.items() if k not in ("cached", "skipped")):
+        skipped = result.counts.get("skipped", 0)
+        out.print(f"{spec}: nothing to run — {result.counts['cached']} tasks in the store"
+                  + (f", {skipped} skipped by gates" if skipped else "") + f" (run {result.run_id})",
+                  markup=False)
     else:
         took = ", ".join(f"{k.replace('_', ' ')} {v:.1f}s" for k, v in result.phases.items())
         out.print(f"{spec}: run {result.run_id}: {counts} in {result.seconds:.1f}s ({took})", markup=False)
+    _print_verdicts(result, result.report)
     for task_id, error in result.failed:
         err.print(f"  failed: {task_id}: {error}", markup=False)
     if result.failed:
         err.print(f"  tracebacks: specc status {result.run_id} --errors", markup=False)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def prereg(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[str] = ProfileOpt,
+           data_root: Optional[List[str]] = RootOpt,
+           amend: bool = typer.Option(False, "--amend", help="Record an amendment to an existing lock."),
+           reason: Optional[str] = typer.Option(None, "--reason", help="Why the lock is amended (required "
+                                                "with --amend; kept in the lock and the report).")) -> None:
+    """Freeze the pre-registration: specs/<name>.lock.json and reports/<name>/preregistration.md."""
+    from specc.compiler.lock import LockError
+    from specc.compiler.prereg import write_preregistration
+    if amend and not (reason or "").strip():
+        err.print(f"{spec}: --amend needs --reason \"why the pre-registration changes\"", markup=False)
+        raise typer.Exit(EXIT_SPEC_ERROR)
+    if reason and not amend:
+        err.print(f"{spec}: --reason is for --amend; to freeze a first lock leave it out", markup=False)
+        raise typer.Exit(EXIT_SPEC_ERROR)
+    compiled = _compile(spec, profile, data_root)
+    if compiled is None:
+        raise typer.Exit(EXIT_SPEC_ERROR)
+    try:
+        report, lock = write_preregistration(compiled, spec, amend_reason=reason if amend else None)
+    except LockError as exc:
+        err.print(f"{spec}: {exc}", markup=False)
+        raise typer.Exit(1)
+    what = f"amended ({len(lock.amendments)} amendment(s))" if amend else "frozen"
+    out.print(f"{spec}: pre-registration {what}: lock {lock.path} (hash {lock.hash[:12]}, "
+              f"{lock.frozen_at}); report {report}", markup=False)
+
+
+@app.command()
+def report(run_id: str = typer.Argument(..., help="Run id or unique prefix (see `specc runs`)."),
+           spec: Path = typer.Option(Path("."), "--in", help="A spec or folder inside the repository.")) -> None:
+    """Re-render a run's results report from its stored results (nothing is recomputed)."""
+    from specc.compiler.datafiles import repository_root
+    from specc.report.results import ReportError, report_run
+    folder = spec if spec.is_dir() else spec.parent
+    try:
+        path = report_run(run_id, repository_root(folder))
+    except ReportError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1)
+    out.print(f"report: {path}", markup=False)
+
+
+def _print_verdicts(result, report_path) -> None:
+    icons = {"supported": "✅", "refuted": "❌", "inconclusive": "⚠️", "not tested": "⏭️"}
+    for hid, v in result.verdicts.items():
+        est = "" if v.estimate is None else f" {v.estimate:.4g}"
+        iv = f" [{v.interval.low:.4g}, {v.interval.high:.4g}]" if v.interval else ""
+        why = f" — {v.reason}" if v.reason and v.status in ("inconclusive", "not tested") else ""
+        kind = "" if v.kind == "confirmatory" else f" ({v.kind})"
+        out.print(f"  {icons.get(v.status, '?')} {hid}{kind}: {v.status}{est}{iv} (expect {v.expect}){why}",
+                  markup=False)
+    if report_path:
+        out.print(f"  report: {report_path}", markup=False)
 
 
 @app.command()

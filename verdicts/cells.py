@@ -16,7 +16,7 @@ joined to model scores) are not resampled: weight 1.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,7 @@ class ArgCells:
     row_unit: np.ndarray         # (R,)
     row_group: np.ndarray        # (R,)
     mask_key: tuple = ()         # identifies the filtered rows (same source + same filters)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_groups(self) -> int:

@@ -35,6 +35,7 @@ from . import weighted
 from .cells import ArgCells, MeasureEvalError, UnitIndex, build_cells
 
 Fn = Callable[[np.ndarray], np.ndarray]   # extended weights (B, U+1) -> (B,)
+_DENSE_LIMIT = 8_000_000                   # units x groups kept as a dense matrix
 
 
 class PreparedMeasure:
@@ -55,6 +56,10 @@ class PreparedMeasure:
             W = np.ones((1, self.n_units))
         W = np.asarray(W, dtype=float)
         ext = np.concatenate([W, np.ones((W.shape[0], 1))], axis=1)  # column -1: not resampled
+        return self.evaluate_extended(ext)
+
+    def evaluate_extended(self, ext: np.ndarray) -> np.ndarray:
+        """`evaluate` for multiplicities already extended by a last column of ones."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self._fn(ext)
 
@@ -132,21 +137,25 @@ def _cell_weights(cells: ArgCells, ext: np.ndarray) -> np.ndarray:
     return ext[:, cells.cell_unit]
 
 
-def _by_group(values: np.ndarray, cells: ArgCells) -> np.ndarray:
-    """(B, C) cell values summed per group -> (B, G)."""
-    G = cells.n_groups
-    if G == 1:
-        return values.sum(axis=1, keepdims=True)
-    C = len(cells.cell_group)
-    onehot = sparse.csr_matrix((np.ones(C), (np.arange(C), cells.cell_group)), shape=(C, G))
-    return np.asarray((onehot.T @ values.T).T)
+def _unit_sums(cells: ArgCells, ext: np.ndarray, which: str) -> np.ndarray:
+    """Per group, the sum of a cell quantity (n, s1, s2) weighted by its unit's multiplicity:
+    ext (B, U+1) @ A (U+1, G), with A[u, g] the quantity of cell (u, g) — one sparse
+    product, never a (B, cells) array."""
+    key = (which, ext.shape[1])
+    if key not in cells.cache:
+        rows = np.where(cells.cell_unit >= 0, cells.cell_unit, ext.shape[1] - 1)
+        A = sparse.csr_matrix((getattr(cells, which), (rows, cells.cell_group)),
+                              shape=(ext.shape[1], cells.n_groups))
+        # Dense when it fits: a BLAS product, no copies of ext.
+        cells.cache[key] = A.toarray() if ext.shape[1] * cells.n_groups <= _DENSE_LIMIT else A
+    A = cells.cache[key]
+    return ext @ A if isinstance(A, np.ndarray) else np.asarray((A.T @ ext.T).T)
 
 
 def _groups(cells: ArgCells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per group: its mean and its frequency in each resample, both (B, G)."""
-    cw = _cell_weights(cells, ext)
-    N = _by_group(cw * cells.n, cells)
-    S1 = _by_group(cw * cells.s1, cells)
+    N = _unit_sums(cells, ext, "n")
+    S1 = _unit_sums(cells, ext, "s1")
     means = np.where(N > 0, S1 / np.where(N > 0, N, 1), np.nan)
     freq = np.where(cells.group_unit >= 0, ext[:, np.maximum(cells.group_unit, 0)], (N > 0).astype(float))
     return means, np.where(N > 0, freq, 0.0)
@@ -155,8 +164,7 @@ def _groups(cells: ArgCells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _moments(cells: ArgCells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(n, mean, variance ddof 1) of the rows, or of the group means with `by`."""
     if cells.n_groups == 1 and cells.keys == [()]:
-        cw = _cell_weights(cells, ext)
-        N, S1, S2 = (cw * cells.n).sum(1), (cw * cells.s1).sum(1), (cw * cells.s2).sum(1)
+        N, S1, S2 = (_unit_sums(cells, ext, k)[:, 0] for k in ("n", "s1", "s2"))
         mean = np.where(N > 0, S1 / np.where(N > 0, N, 1), np.nan)
         var = np.where(N > 1, (S2 - N * mean ** 2) / np.where(N > 1, N - 1, 1), np.nan)
         return N, mean, np.maximum(var, 0.0)
@@ -177,9 +185,9 @@ def _aggregate(kind: str) -> Callable[[ArgCells, np.ndarray], np.ndarray]:
             if kind == "median":
                 return weighted.median(np.nan_to_num(means), freq)
             return weighted.extreme(means, freq, largest=kind == "max")
-        cw = _cell_weights(cells, ext)
         if kind == "sum":
-            return (cw * cells.s1).sum(1)
+            return _unit_sums(cells, ext, "s1")[:, 0]
+        cw = _cell_weights(cells, ext)
         if kind == "median":
             return weighted.median(cells.values, ext[:, cells.row_unit])
         return weighted.extreme(cells.hi if kind == "max" else cells.lo, cw, largest=kind == "max")

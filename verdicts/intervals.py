@@ -56,9 +56,12 @@ def bootstrap(prepared: PreparedMeasure, method: str, level: float, n_resamples:
         idx = np.asarray(idx)
         flat = idx.reshape(-1, idx.shape[-1])
         B = flat.shape[0]
-        offsets = (np.arange(B)[:, None] * U + flat).ravel()
-        W = np.bincount(offsets, minlength=B * U).reshape(B, U)
-        return prepared.evaluate(W).reshape(idx.shape[:-1])
+        # Multiplicities of each unit per resample, plus the trailing column of ones
+        # for rows that are not resampled (see PreparedMeasure.evaluate).
+        offsets = (np.arange(B)[:, None] * (U + 1) + flat).ravel()
+        ext = np.bincount(offsets, minlength=B * (U + 1)).reshape(B, U + 1).astype(float)
+        ext[:, U] = 1.0
+        return prepared.evaluate_extended(ext).reshape(idx.shape[:-1])
 
     scipy_method = {"bca": "BCa", "percentile": "percentile", "basic": "basic"}[method]
     with warnings.catch_warnings():

@@ -32,3 +32,11 @@ def test_runtime_overhead_runs_all_three_benchmarks():
     goals = [line for line in lines if line.startswith("goal: ")]
     assert len(goals) == 3 and all(line.endswith((": met", ": NOT MET")) for line in goals), result.stdout
     assert "0 tasks executed" in result.stdout
+
+
+def test_verdict_bootstrap_runs_and_agrees_with_naive():
+    """The bench asserts specc's batched resamples equal the materialised pandas ones."""
+    result = subprocess.run([sys.executable, str(BENCH / "verdict_bootstrap.py"), "--items", "60",
+                             "--resamples", "200", "--naive", "5"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["mean", "diff_means"]

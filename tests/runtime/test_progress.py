@@ -43,3 +43,16 @@ def test_live_mode_renders_a_table_per_stage(project):
         _events(progress)
     text = buffer.getvalue()
     assert "values" in text and "total" in text and "ETA" in text
+
+
+def test_skipped_tasks_are_shown_with_why(project):
+    plan = compile_spec(project.write(SPEC))
+    reason = 'gate "H1 is supported" closed: H1 is refuted'
+    buffer = io.StringIO()
+    with Progress(plan, Console(file=buffer, width=200), live=False) as progress:
+        progress.event("skipped", 2, {"reason": reason})
+    assert buffer.getvalue().splitlines() == [f"stage total: 0 ran, 0 cached, 1 skipped of 1 — skipped: {reason}"]
+    live = io.StringIO()
+    with Progress(plan, Console(file=live, width=200, force_terminal=True), live=True) as progress:
+        progress.event("skipped", 2, {"reason": reason})
+    assert "note" in live.getvalue() and reason in live.getvalue()

@@ -121,20 +121,3 @@ def test_allow_cpu_runs_gpu_stages_on_cpu_with_a_warning(ray_session, project):
     _, result = project.run(GPU_SPEC, allow_cpu=True)
     assert result.ok
     assert result.warnings == ["stage gpu: asks for 1 GPU per task; running on CPU (--allow-cpu)"]
-
-
-def test_a_gated_stage_is_skipped_with_its_gate_named_and_is_no_failure(ray_session, project):
-    from runtime_helpers import fan_in
-    body = fan_in(total="    when: H1 is not supported\n") + """\
-hypotheses:
-  H1:
-    statement: Values are positive.
-    measure: mean(values.value)
-    expect: "> 0"
-    interval: {unit: x}
-"""
-    plan, result = project.run(body)
-    assert result.ok and result.counts == {"cached": 0, "succeeded": 2, "skipped": 1}
-    from specc.runtime.run import open_ledger
-    total = next(t for t in open_ledger(plan).tasks(result.run_id) if t["task_id"] == "total")
-    assert total["status"] == "skipped" and "gate `H1 is not supported` not evaluated" in total["reason"]
