@@ -90,6 +90,8 @@ def _hypothesis(path: str, rest: str, old: Any, new: Any) -> Deviation:
 
 
 def _design_effect(path: str, readers: Mapping[str, set[str]] | None) -> str:
+    if path.startswith("stages.") and ".resources" in path:
+        return "resources: where it runs, not what it computes"
     if readers is None:
         return "design change; hypotheses stay confirmatory"
     parts = path.split(".")

@@ -118,3 +118,11 @@ def test_readers_follow_stages_upstream(tmp_path):
     r = readers(plan)
     assert r["stages.values"] == {"H1", "H2"} and r["stages.other"] == {"H2"}
     assert r["conditions.x"] == {"H1", "H2"} and r["seed"] == {"H1", "H2"}
+
+
+def test_a_resources_change_is_listed_as_resources(tmp_path):
+    lock = _frozen(tmp_path)
+    plan = compiled(tmp_path, ("value: 3", "value: 3\n    resources: {cpus: 2}"))
+    [dev] = deviations(lock, plan.spec, readers(plan))
+    assert dev.path == "stages.other.resources.cpus" and dev.demotes == ()
+    assert dev.effect == "resources: where it runs, not what it computes"
