@@ -127,13 +127,49 @@ def _check_methods(hid, hyp, measure, base, diags: Diagnostics) -> None:
     if hyp.interval.method != "none" and any(c.func.text == "permutation_p" for c in calls(measure)):
         diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: the measure "
                     "is a p-value (permutation_p), which has no bootstrap interval",
-                    "write interval: {method: none}")
-    if hyp.test is not None and single not in TESTS_FOR[hyp.test.method]:
+                    "in an exploratory hypothesis write interval: {method: none}; to confirm, "
+                    "declare test: {method: permutation} on diff_means instead")
+    if hyp.kind == "confirmatory" and hyp.interval.method == "none" and hyp.test is None:
+        diags.error(base + ("interval", "method"), f"hypotheses.{hid}: a confirmatory hypothesis "
+                    "needs an interval or a test; a point estimate alone cannot confirm anything",
+                    "keep the default interval (bca), declare a test, or write kind: exploratory")
+    if hyp.test is None:
+        return
+    if single not in TESTS_FOR[hyp.test.method]:
         shown = f"{single}(...)" if single else "an expression of several calls"
         diags.error(base + ("test", "method"), f"hypotheses.{hid}.test: a {hyp.test.method} test "
                     f"does not apply to {shown}", f"{hyp.test.method} tests a measure that is one "
                     f"call of {', '.join(TESTS_FOR[hyp.test.method])}; or drop test: and decide on "
                     "the interval")
+        return
+    _check_test_direction(hid, hyp, single, base, diags)
+
+
+def _check_test_direction(hid, hyp, func: str, base, diags: Diagnostics) -> None:
+    """A test supports a hypothesis only in the direction, and against the null, it claims."""
+    from .thresholds import MeasureError, parse_expect
+    try:
+        expect = parse_expect(hyp.expect)
+    except MeasureError:
+        return  # reported already
+    where = base + ("test",)
+    c = expect.comparator
+    if c in ("==", "between"):
+        diags.error(where, f"hypotheses.{hid}.test: a test cannot show that a measure is {expect}",
+                    "decide equivalence on the interval alone (drop test:)")
+        return
+    wanted = {">": "greater", ">=": "greater", "<": "less", "<=": "less", "!=": "two-sided"}[c]
+    given = hyp.test.alternative
+    if given is not None and given != wanted:
+        diags.error(where + ("alternative",), f"hypotheses.{hid}.test.alternative: {given!r} does not "
+                    f"test expect {expect}", f"write alternative: {wanted} (or leave it out)")
+    # Correlation tests' null is "no association" and cohens_d's "equal means": with no
+    # interval the test alone would decide, so the threshold must be that null.
+    null_zero = func in ("pearson", "spearman", "kendall", "cohens_d")
+    if hyp.interval.method == "none" and null_zero and expect.threshold != 0:
+        diags.error(base + ("interval", "method"), f"hypotheses.{hid}: the {hyp.test.method} test of "
+                    f"{func} tests against 0, not against the threshold {expect.threshold:g}, so it "
+                    "cannot decide alone", "declare an interval (e.g. method: bca) to test the threshold")
 
 
 _UNKNOWN_SOURCE = object()

@@ -53,7 +53,7 @@ def _lines(ax, series: list[dict]) -> None:
         xs, ys = _defined(s["x"], s["y"])
         (line,) = ax.plot(xs, ys, marker="o", markersize=3, label=s["label"])
         band = [(x, lo, hi) for x, lo, hi in zip(s["x"], s["low"], s["high"])
-                if lo is not None and hi is not None]
+                if x is not None and lo is not None and hi is not None]
         if band:
             bx, lo, hi = zip(*band)
             ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
@@ -76,7 +76,8 @@ def _bars(ax, series: list[dict]) -> None:
 
 
 def _defined(xs, ys):
-    pairs = [(x, y) for x, y in zip(xs, ys) if y is not None]
+    # A condition without a value on the x axis (a missing checkpoint) cannot be placed.
+    pairs = [(x, y) for x, y in zip(xs, ys) if x is not None and y is not None]
     return ([p[0] for p in pairs], [p[1] for p in pairs]) if pairs else ([], [])
 
 

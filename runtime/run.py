@@ -87,9 +87,9 @@ def measure_tables(plan, store, available: set[str]):
     return MeasureTables(plan, store, available)
 
 
-def default_judge(plan, tables, hids, unavailable, phase, demoted=None):
+def default_judge(plan, tables, hids, unavailable, phase, demoted=None, decided=None):
     from specc.verdicts import judge
-    return judge(plan, tables, hids, unavailable, phase, demoted)
+    return judge(plan, tables, hids, unavailable, phase, demoted, decided)
 
 
 def demoted_hypotheses(plan) -> dict[str, str]:
@@ -137,8 +137,10 @@ def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None
         raise RunSetupError(f"cannot open the store {options.store!r}: {exc}") from exc
     demoted = demoted_hypotheses(plan)
     if judge is None:
+        decided: dict[str, float] = {}   # the family's p-values, phase after phase
+
         def judge(plan, tables, hids, unavailable, phase):
-            return default_judge(plan, tables, hids, unavailable, phase, demoted)
+            return default_judge(plan, tables, hids, unavailable, phase, demoted, decided)
     ledger = open_ledger(plan)
     try:
         result = _Run(plan, options, store, ledger, progress_factory, judge, demoted).run(t0)

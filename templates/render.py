@@ -20,18 +20,21 @@ MISSING = "—"
 
 
 def md(value: Any) -> str:
-    """A user string made safe for one Markdown table cell: `|` escaped, one line, trimmed."""
+    """A user string made safe for one Markdown table cell: backslashes, `|` and `<`
+    escaped (GitHub would drop `<eos>` as an HTML tag), one line, trimmed."""
     if value is None:
         return MISSING
-    text = " ".join(str(value).replace("|", r"\|").splitlines())
-    return text.strip()
+    text = str(value).replace("\\", "\\\\").replace("|", r"\|").replace("<", "&lt;")
+    return " ".join(text.splitlines()).strip()
 
 
 def code(value: Any) -> str:
     """A code span safe in a table cell; a fence longer than any backtick run inside."""
     if value is None:
         return MISSING
-    text = md(value)
+    # In a code span only `|` needs escaping (GFM tables split on it even there); `<` and
+    # backslashes are shown as written.
+    text = " ".join(str(value).replace("|", r"\|").splitlines()).strip()
     longest = run = 0
     for ch in text:
         run = run + 1 if ch == "`" else 0

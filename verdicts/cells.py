@@ -42,7 +42,8 @@ class ArgCells:
     cell_group: np.ndarray       # (C,) group index
     n: np.ndarray                # (C,) rows
     s1: np.ndarray               # (C,) sum
-    s2: np.ndarray               # (C,) sum of squares
+    c1: np.ndarray               # (C,) sum of (value - the column's mean)
+    s2: np.ndarray               # (C,) sum of (value - the column's mean)^2
     lo: np.ndarray               # (C,) min
     hi: np.ndarray               # (C,) max
     # per group
@@ -127,7 +128,13 @@ def build_cells(arg: Arg, conds: list[Cond], tables: Any, unit: str, units: "Uni
     C = cell_id.shape[1]
     n = np.bincount(cell_index, minlength=C).astype(float)
     s1 = np.bincount(cell_index, weights=values, minlength=C)
-    s2 = np.bincount(cell_index, weights=values ** 2, minlength=C)
+    # Variances come from sums of values centred on their mean, so columns with a large
+    # mean (token counts ~1e9) keep their precision. Means use the plain sums: equal
+    # values must stay exactly equal (ties in a rank correlation).
+    ref = float(values.mean())
+    centred = values - ref
+    c1 = np.bincount(cell_index, weights=centred, minlength=C)
+    s2 = np.bincount(cell_index, weights=centred ** 2, minlength=C)
     lo = np.full(C, np.inf)
     hi = np.full(C, -np.inf)
     np.minimum.at(lo, cell_index, values)
@@ -137,8 +144,14 @@ def build_cells(arg: Arg, conds: list[Cond], tables: Any, unit: str, units: "Uni
     for g, u in zip(cell_group, cell_unit):
         group_unit[g] = u if group_unit[g] in (-2, u) else -1
     group_unit[group_unit == -2] = -1
+    # Copies of a unit are distinct units, so a group repeats with its unit only when the
+    # `by` keys determine the unit (by UID, unit UID). When some group spans several units
+    # (by UID, unit item) every group is re-weighted instead — even one that happens to
+    # hold a single item — or that group would count as often as its one item is drawn.
+    if (group_unit < 0).any():
+        group_unit[:] = -1
     mask_key = (source, tuple(mask.to_numpy().nonzero()[0][keep].tolist()))
-    return ArgCells(label, source, column, len(rows), cell_unit, cell_group, n, s1, s2, lo, hi,
+    return ArgCells(label, source, column, len(rows), cell_unit, cell_group, n, s1, c1, s2, lo, hi,
                     keys, group_unit, values, row_unit, row_group, mask_key)
 
 

@@ -10,16 +10,18 @@ The rule (written next to every verdict by specc.compiler.rules.decision_rule):
   p is not small enough, or a stage the measure reads failed or was skipped.
 
 Without an interval (`method: none`) a declared test decides alone: supported when
-its corrected p < alpha, refuted when the test in the opposite direction is
-significant. With neither, the point estimate decides and the rule says so.
+its corrected p < alpha and the estimate is on the expected side, refuted when the
+test in the opposite direction is significant (the compiler makes sure the test's
+direction and null are the hypothesis's). With neither — exploratory hypotheses
+only — the point estimate decides and the rule says so.
 
 `==` can only be refuted (an interval excluding the threshold); `!=` only supported.
 Equivalence is `between a and b`: supported when the interval lies inside [a, b].
 
-Family: the confirmatory hypotheses decided in one phase (hypotheses gated on
-others are decided in later phases, after the gate) are corrected together with
-statsmodels' multipletests (holm, bonferroni, fdr_bh). Exploratory hypotheses use
-their raw p and are never part of a family.
+Family: every hypothesis the spec declares confirmatory, corrected together with
+statsmodels' multipletests (holm, bonferroni, fdr_bh); one not decided yet counts
+with p = 1 (see judge.py). Exploratory hypotheses use their raw p and are never
+part of a family.
 """
 from __future__ import annotations
 
@@ -57,15 +59,17 @@ def interval_side(interval: Interval, expect: Expect) -> str:
 
 def verdict(expect: Expect, estimate: float, interval: Interval | None, p: float | None,
             p_reverse: float | None, alpha: float) -> str:
+    # Whatever else holds, nothing is supported by an estimate on the wrong side.
+    on_side = expect.comparator == "==" or expect.holds(estimate)
     if interval is not None:
         side = interval_side(interval, expect)
         if side == "other":
             return REFUTED
-        if side == "expected" and (p is None or p < alpha):
+        if side == "expected" and on_side and (p is None or p < alpha):
             return SUPPORTED
         return INCONCLUSIVE
     if p is not None:
-        if p < alpha:
+        if p < alpha and on_side:
             return SUPPORTED
         return REFUTED if p_reverse is not None and p_reverse < alpha else INCONCLUSIVE
-    return SUPPORTED if expect.holds(estimate) else REFUTED
+    return SUPPORTED if expect.holds(estimate) else REFUTED   # exploratory only (the compiler)

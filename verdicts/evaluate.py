@@ -164,9 +164,11 @@ def _groups(cells: ArgCells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _moments(cells: ArgCells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(n, mean, variance ddof 1) of the rows, or of the group means with `by`."""
     if cells.n_groups == 1 and cells.keys == [()]:
-        N, S1, S2 = (_unit_sums(cells, ext, k)[:, 0] for k in ("n", "s1", "s2"))
-        mean = np.where(N > 0, S1 / np.where(N > 0, N, 1), np.nan)
-        var = np.where(N > 1, (S2 - N * mean ** 2) / np.where(N > 1, N - 1, 1), np.nan)
+        N, S1, C1, S2 = (_unit_sums(cells, ext, k)[:, 0] for k in ("n", "s1", "c1", "s2"))
+        safe = np.where(N > 0, N, 1)
+        mean = np.where(N > 0, S1 / safe, np.nan)
+        shift = C1 / safe                                  # mean - the column's mean
+        var = np.where(N > 1, (S2 - N * shift ** 2) / np.where(N > 1, N - 1, 1), np.nan)
         return N, mean, np.maximum(var, 0.0)
     means, freq = _groups(cells, ext)
     return freq.sum(1), weighted.mean(means, freq), weighted.var(means, freq)
@@ -241,13 +243,17 @@ def _between_within(cells: ArgCells, ext: np.ndarray, icc: bool) -> np.ndarray:
     for j, level in enumerate(levels):
         cols = np.nonzero(level_of == level)[0]
         m, f = means[:, cols], freq[:, cols]
+        units = set(cells.group_unit[cols].tolist())
+        one = units.pop() if len(units) == 1 else -1
+        if one >= 0:  # the level itself is the unit: its replicates count once per copy
+            L[:, j] = ext[:, one]
+            f = f / np.where(L[:, j:j + 1] > 0, L[:, j:j + 1], 1)
         M[:, j] = weighted.mean(m, f)
         V[:, j] = weighted.var(m, f)
         K[:, j] = f.sum(1)
-        ss_within += (f * np.nan_to_num(m - M[:, j:j + 1]) ** 2).sum(1)
-        units = set(cells.group_unit[cols].tolist())
-        one = units.pop() if len(units) == 1 else -1
-        L[:, j] = ext[:, one] if one >= 0 else (K[:, j] > 0)
+        if one < 0:
+            L[:, j] = K[:, j] > 0
+        ss_within += L[:, j] * (f * np.nan_to_num(m - M[:, j:j + 1]) ** 2).sum(1)
     if not icc:
         return weighted.var(M, L) / weighted.mean(V, L)
     g = L.sum(1)

@@ -27,6 +27,9 @@ from .evaluate import PreparedMeasure
 from .result import Interval
 
 _CELLS_PER_BATCH = 20_000_000   # bounds memory: resamples per statistic call x cells
+# Below this many units a bootstrap interval is too narrow to decide on (with 3 seeds the
+# 97.5th percentile is just the largest seed's value): no interval, so inconclusive.
+MIN_UNITS = 8
 
 
 @dataclass
@@ -46,9 +49,9 @@ def bootstrap(prepared: PreparedMeasure, method: str, level: float, n_resamples:
               seed: int) -> BootstrapOutcome:
     U = prepared.n_units
     unit = prepared.units.name
-    if U < 2:
-        return BootstrapOutcome(None, None, f"only {U} distinct {unit} value(s) in the tables: "
-                                f"nothing to resample")
+    if U < MIN_UNITS:
+        return BootstrapOutcome(None, None, f"only {U} distinct {unit} value(s) in the tables: a "
+                                f"bootstrap needs at least {MIN_UNITS} units to give an honest interval")
     cells = max(1, sum(len(c.cell_unit) + len(c.row_unit) for _, args in prepared.calls for c in args))
     batch = int(max(1, min(n_resamples, _CELLS_PER_BATCH // cells)))
 
@@ -93,10 +96,14 @@ def bootstrap_p(dist: np.ndarray, expect: Expect) -> float:
     def share(wrong) -> float:
         return float((1 + np.count_nonzero(wrong)) / (B + 1))
     c, t = expect.comparator, expect.threshold
-    if c in (">", ">="):
+    if c == ">":
         return share(dist <= t)
-    if c in ("<", "<="):
+    if c == ">=":
+        return share(dist < t)
+    if c == "<":
         return share(dist >= t)
+    if c == "<=":
+        return share(dist > t)
     if c == "between":
         return max(share(dist <= t), share(dist >= expect.upper))
     # == / !=: a two-sided test of "the measure equals the threshold"

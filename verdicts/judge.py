@@ -1,10 +1,16 @@
 """Decide a set of hypotheses: estimate, interval, test, family correction, verdict.
 
-    results = judge(plan, tables, ["H1", "H3"], unavailable={}, phase=1)
+    decided = {}
+    results = judge(plan, tables, ["H1", "H3"], unavailable={}, phase=1, decided=decided)
 
 Called by the runtime once per phase with the hypotheses that became decidable
-(every stage they read has finished, their own gate is open); the confirmatory
-ones among them form one family for the correction (see decide.py).
+(every stage they read has finished, their own gate is open).
+
+The family for the correction is every hypothesis the spec declares confirmatory
+(demoted ones included: editing one must not loosen the others). A member not
+decided yet — behind a gate, failed, not tested — counts with p = 1, so a verdict
+given before later phases are known is conservative, and final (gates act on it).
+`decided` carries the members' p-values from one phase to the next.
 """
 from __future__ import annotations
 
@@ -25,9 +31,11 @@ from .significance import default_alternative, reverse, run_test
 
 
 def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] | None = None,
-          phase: int = 1, demoted: dict[str, str] | None = None) -> dict[str, HypothesisResult]:
+          phase: int = 1, demoted: dict[str, str] | None = None,
+          decided: dict[str, float] | None = None) -> dict[str, HypothesisResult]:
     spec = plan.spec
     unavailable, demoted = unavailable or {}, demoted or {}
+    decided = {} if decided is None else decided
     results: dict[str, HypothesisResult] = {}
     evidence: dict[str, tuple[Expect, float | None]] = {}    # hid -> (expect, p_reverse)
     for hid in hids:
@@ -39,7 +47,8 @@ def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] |
         alpha = hyp.test.alpha if hyp.test and hyp.test.alpha else spec.decision.alpha
         rule = decision_rule(hyp, spec.decision, kind)
         result = HypothesisResult(hid, hyp.statement, kind, hyp.measure, str(expect), INCONCLUSIVE,
-                                  rule, gate=hyp.when, reads=reads, family=phase,
+                                  rule, gate=hyp.when, reads=reads,
+                                  family=phase if kind == "confirmatory" else None,
                                   demoted=demoted.get(hid))
         results[hid] = result
         missing = [s for s in reads if s in unavailable]
@@ -50,7 +59,9 @@ def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] |
             evidence[hid] = (expect, _measure(result, hyp, measure, expect, tables, spec.seed, alpha))
         except (MeasureEvalError, LookupError) as exc:
             result.reason = f"cannot compute the measure: {exc}"
-    _decide(results, evidence, spec.decision)
+        except Exception as exc:  # noqa: BLE001 - one hypothesis's failure must not sink the run
+            result.reason = f"cannot compute the measure: {type(exc).__name__}: {exc}"
+    _decide(results, evidence, spec, decided)
     return results
 
 
@@ -102,12 +113,17 @@ def _opposite(expect: Expect) -> str:
     return {">": f"<= {t}", ">=": f"< {t}", "<": f">= {t}", "<=": f"> {t}"}.get(c, f"= {t}")
 
 
-def _decide(results: dict[str, HypothesisResult], evidence, decision) -> None:
-    family = [hid for hid in evidence
-              if results[hid].kind == "confirmatory" and results[hid].test is not None]
-    adjusted = correct([results[h].test.p for h in family], decision.correction)
-    for hid, p_adj in zip(family, adjusted):
-        results[hid].test.p_adjusted = p_adj
+def _decide(results: dict[str, HypothesisResult], evidence, spec, decided: dict[str, float]) -> None:
+    decision = spec.decision
+    members = [h for h, x in spec.hypotheses.items() if x.kind == "confirmatory"]
+    for hid in members:
+        if hid in results:
+            r = results[hid]
+            decided[hid] = r.test.p if hid in evidence and r.test is not None else 1.0
+    adjusted = dict(zip(members, correct([decided.get(h, 1.0) for h in members], decision.correction)))
+    for hid, r in results.items():
+        if r.kind == "confirmatory" and r.test is not None:
+            r.test.p_adjusted = adjusted[hid]
     for hid, (expect, p_reverse) in evidence.items():
         r = results[hid]
         if r.interval is None and r.reason and r.reason.startswith("no interval"):

@@ -97,6 +97,11 @@ def _one_sample(method, cells, null, alternative, n_perm, rng):
                                    "(or true/false)")
         if not 0 < null < 1:
             raise MeasureEvalError(f"a binomial test needs a rate between 0 and 1, got {null:g}")
+        if (cells.row_unit >= 0).any() and len(np.unique(cells.row_unit)) < len(values):
+            raise MeasureEvalError(
+                f"a binomial test needs independent trials: {cells.label} has {len(values)} rows "
+                f"but only {len(np.unique(cells.row_unit))} units (rows repeat a unit across "
+                "conditions or prompts); use a t test over unit means")
         k = int(values.sum())
         res = stats.binomtest(k, len(values), null, alternative=alternative)
         return k / len(values), float(res.pvalue)

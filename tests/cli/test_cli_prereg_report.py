@@ -14,7 +14,7 @@ name: cli-prereg
 title: CLI pre-registration
 question: Are the values large?
 conditions:
-  x: [1, 2, 3, 4, 5, 6]
+  x: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 stages:
   values: {op: tiny.value, over: [x], value: "${x}"}
   followup: {op: tiny.sum, of: values, when: H1 is supported}

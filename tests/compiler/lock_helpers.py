@@ -42,6 +42,7 @@ hypotheses:
     measure: mean(other.value)
     expect: ">= 1"
     interval: {method: none}
+    test: {method: t}
 decision: {alpha: 0.05, correction: holm}
 budget: {gpu_hours: 1}
 profiles:

@@ -51,9 +51,10 @@ def test_wording_is_listed_but_does_not_demote(tmp_path):
 def test_added_and_dropped_hypotheses(tmp_path):
     lock = _frozen(tmp_path)
     added = ("decision:", ("  H3:\n    statement: New.\n    measure: mean(other.value)\n"
-                           "    expect: \"> 0\"\n    interval: {method: none}\ndecision:"))
+                           "    expect: \"> 0\"\n    interval: {method: none}\n    test: {method: t}\n"
+                           "decision:"))
     dropped = (("  H2:\n    statement: The other value is big.\n    measure: mean(other.value)\n"
-                "    expect: \">= 1\"\n    interval: {method: none}\n"), "")
+                "    expect: \">= 1\"\n    interval: {method: none}\n    test: {method: t}\n"), "")
     plan = compiled(tmp_path, added, dropped)
     devs = _by_path(deviations(lock, plan.spec))
     assert set(devs) == {"hypotheses.H2", "hypotheses.H3"}

@@ -19,12 +19,12 @@ stages:
   followup: {op: tiny.sum, of: values, when: H1 is supported}
   deeper: {op: tiny.sum, of: followup, when: H2 is supported}
 hypotheses:
-  H1: {statement: Cheap is positive., measure: mean(cheap.total), expect: "> 0", interval: {method: none}}
-  H2: {statement: Follow-up is positive., measure: mean(followup.total), expect: "> 0", interval: {method: none}}
+  H1: {statement: Cheap is positive., measure: mean(cheap.total), expect: "> 0", kind: exploratory, interval: {method: none}}
+  H2: {statement: Follow-up is positive., measure: mean(followup.total), expect: "> 0", kind: exploratory, interval: {method: none}}
   H3: {statement: Values are positive., measure: mean(values.value), expect: "> 0",
-       interval: {method: none}, when: H1 is not supported}
+       kind: exploratory, interval: {method: none}, when: H1 is not supported}
   H4: {statement: Still positive., measure: mean(values.value), expect: "> 0",
-       interval: {method: none}, when: H3 is supported}
+       kind: exploratory, interval: {method: none}, when: H3 is supported}
 """
 
 

@@ -20,13 +20,13 @@ stages:
   followup: {op: tiny.sum, of: values, when: H1 is supported, log: "{log}"}
 hypotheses:
   H1: {statement: Values are positive., measure: mean(values.value), expect: "> 0",
-       interval: {method: none}}
+       kind: exploratory, interval: {method: none}}
   H2: {statement: Rescued., measure: mean(values.value), expect: "> 1",
-       interval: {method: none}, when: H1 is not supported}
+       kind: exploratory, interval: {method: none}, when: H1 is not supported}
   H3: {statement: Rescued twice., measure: mean(values.value), expect: "> 2",
-       interval: {method: none}, when: H2 is supported}
+       kind: exploratory, interval: {method: none}, when: H2 is supported}
   H4: {statement: The follow-up agrees., measure: mean(followup.total), expect: "> 0",
-       interval: {method: none}}
+       kind: exploratory, interval: {method: none}}
 """
 CLOSED = 'gate "H1 is not supported" closed: H1 is supported'
 
@@ -94,9 +94,9 @@ stages:
   more: {op: tiny.sum, of: good, when: H1 is supported}
 hypotheses:
   H1: {statement: Bad beats good., measure: mean(bad.value) - mean(good.value), expect: "> 0",
-       interval: {method: none}}
+       kind: exploratory, interval: {method: none}}
   H2: {statement: Good is positive., measure: mean(good.value), expect: "> 0",
-       interval: {method: none}}
+       kind: exploratory, interval: {method: none}}
 """
 
 

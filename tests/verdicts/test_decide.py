@@ -58,3 +58,10 @@ def test_holm_turns_a_lone_significant_p_inconclusive():
 
 def test_straddles():
     assert interval_side(iv(0.4, 0.6), parse_expect("> 0.5")) == "straddles"
+
+
+def test_never_supported_with_the_estimate_on_the_wrong_side():
+    """A significant test of the wrong sign (or a two-sided one) supports nothing."""
+    e = parse_expect("> 0")
+    assert verdict(e, -0.4, None, 1e-6, None, 0.05) == INCONCLUSIVE
+    assert verdict(e, -0.4, iv(0.1, 0.3), 1e-6, None, 0.05) == INCONCLUSIVE

@@ -33,11 +33,11 @@ def test_same_seed_same_interval(tables):
     assert a.interval == b.interval
 
 
-def test_one_unit_gives_no_interval(tables):
-    p = PreparedMeasure(parse_measure("mean(score.correct) where seed == 1 and model == \"tiny\""),
-                        tables, "seed")
-    out = bootstrap(p, "bca", 0.95, 1000, 0)
-    assert out.interval is None and "nothing to resample" in out.note
+def test_too_few_units_give_no_interval(tables):
+    """3 seeds: the percentile interval would be the range of three means, far too narrow."""
+    p = PreparedMeasure(parse_measure("mean(score.correct)"), tables, "seed")
+    out = bootstrap(p, "percentile", 0.95, 1000, 0)
+    assert out.interval is None and "at least 8 units" in out.note
 
 
 def test_bootstrap_p_counts_the_wrong_side():

@@ -92,3 +92,25 @@ def test_round_trip_through_json(acc):
     plan = _plan({"H1": H("mean(score.correct)", "> 0.3")})
     out = judge(plan, acc, ["H1"])["H1"]
     assert HypothesisResult.from_dict(json.loads(json.dumps(out.to_dict()))) == out
+
+
+def test_the_family_spans_phases(acc):
+    """H2 (behind a gate) is decided later; H1 is corrected as if H2's p were 1, and H2 then
+    with H1's real p — one Holm family over every confirmatory hypothesis."""
+    plan = _plan({"H1": H('mean(score.correct) where model == "good"', "> 0.7"),
+                  "H2": {**H('mean(score.correct) where model == "coin"', "> 0.45"), "when": "H1 is supported"}})
+    decided = {}
+    h1 = judge(plan, acc, ["H1"], phase=1, decided=decided)["H1"]
+    assert h1.test.p_adjusted == pytest.approx(min(1.0, 2 * h1.test.p))
+    h2 = judge(plan, acc, ["H2"], phase=2, decided=decided)["H2"]
+    assert h2.test.p_adjusted == pytest.approx(list(multipletests([h1.test.p, h2.test.p], method="holm")[1])[1])
+
+
+def test_a_crash_in_one_measure_is_inconclusive_not_fatal(acc):
+    """Comparing a text column with a number raises inside pandas: the hypothesis is
+    inconclusive with the error as its reason; the others are still decided."""
+    plan = _plan({"bad": H("mean(score.correct) where model < 3", "> 0.5"),
+                  "good": H('mean(score.correct) where model == "good"', "> 0.6")})
+    out = judge(plan, acc, ["bad", "good"])
+    assert out["bad"].status == INCONCLUSIVE and "TypeError" in out["bad"].reason
+    assert out["good"].status == SUPPORTED

@@ -28,10 +28,17 @@ def test_one_sample_t_against_threshold(tables, frames):
     assert got.null == "mean = 0.1"
 
 
-def test_binomial_counts_rows(tables, frames):
-    got = _run(tables, "mean(score.correct)", "binomial", ">= 0.55")
-    c = frames["score"].correct
+def test_binomial_counts_one_row_per_unit(tables, frames):
+    got = _run(tables, 'mean(score.correct) where model == "small" and seed == 1', "binomial", ">= 0.55")
+    s = frames["score"]
+    c = s[(s.model == "small") & (s.seed == 1)].correct
     assert got.p == pytest.approx(stats.binomtest(int(c.sum()), len(c), 0.55, alternative="greater").pvalue)
+
+
+def test_binomial_refuses_repeated_units(tables):
+    """Items repeated over 6 conditions are not 240 independent trials."""
+    with pytest.raises(MeasureEvalError, match="independent trials"):
+        _run(tables, "mean(score.correct)", "binomial", ">= 0.55")
 
 
 def test_binomial_needs_zero_one(tables):
