@@ -29,6 +29,9 @@ from pathlib import Path
 
 CONFIG_FILE = "specc.toml"
 ENV_ROOTS = "SPECC_DATA_ROOTS"
+# The operator may pin the project configuration to another copy of specc.toml (roots still
+# relative to the repository): `specc ci` uses the base ref's, so a change cannot widen its roots.
+CONFIG_ENV = "SPECC_CONFIG"
 
 
 def repository_root(start: Path) -> Path:
@@ -48,7 +51,7 @@ class DataRoots:
     def for_spec(cls, spec_path: Path, extra: tuple[str, ...] = ()) -> "DataRoots":
         repo = repository_root(spec_path.parent)
         roots = [repo]
-        config = repo / CONFIG_FILE
+        config = Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else repo / CONFIG_FILE
         if config.is_file():
             try:
                 listed = tomllib.loads(config.read_text()).get("data", {}).get("roots", [])

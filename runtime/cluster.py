@@ -14,7 +14,7 @@ from typing import Any
 
 # Forwarded to workers of a cluster specc joins (an embedded Ray inherits them anyway):
 # plugin ops and where to import them from, the image digest, data roots, offline flags.
-FORWARDED_ENV = ("SPECC_PLUGINS", "PYTHONPATH", "SPECC_IMAGE_DIGEST", "SPECC_DATA_ROOTS",
+FORWARDED_ENV = ("SPECC_PLUGINS", "PYTHONPATH", "SPECC_IMAGE_DIGEST", "SPECC_DATA_ROOTS", "SPECC_CONFIG",
                  "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 

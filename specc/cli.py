@@ -329,6 +329,11 @@ def _type_name(tp) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
+from specc.cli_ci import register as _register_ci  # noqa: E402  (specc ci, init, hook)
+
+_register_ci(app, out, err)
+
+
 def main() -> None:
     """Entry point: run the app, turning any unexpected error into one line."""
     try:
