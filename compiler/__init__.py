@@ -1,7 +1,7 @@
 """specc.compiler: spec file -> validated spec -> plan (DAG of tasks with cache keys).
 
-Exports are loaded lazily: the op modules import `specc.compiler.registry`, and
-the compiler imports the ops, so importing this package must not import both.
+Exports are loaded lazily, so that importing one module (the measure parser, a gate)
+does not import the ops and, through them, torch and transformers.
 """
 from importlib import import_module
 

@@ -79,11 +79,11 @@ def compile_spec(path: str | Path, profile: str | None = None,
     spec, diags = c.spec, c.diags
     infos = check_stages(spec, c.rows, diags, c.broken, c.broken_axes)
     stage_gates = parse_stage_gates(spec, c.broken, diags)
-    hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
+    hypotheses, hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
     check_column_params(spec, c, infos, diags)
-    for name, hyp in stage_gates.items():
+    for name, gate in stage_gates.items():
         if name in infos:
-            infos[name].gate_on = {hyp}
+            infos[name].gate_on = set(gate.hypotheses)
     order = _order(spec, infos, hyp_reads, hyp_gates, diags)
     if order is None:
         diags.raise_if_errors()
@@ -109,7 +109,8 @@ def compile_spec(path: str | Path, profile: str | None = None,
     plan = Plan(spec=spec, path=str(c.path), profile=profile, env=env, tasks=tasks, stages=stages,
                 spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json"))),
                 warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
-                hypothesis_gates={h: next(iter(g)) for h, g in hyp_gates.items()}, data=c.data)
+                hypothesis_gates={h: tuple(hypotheses[h].gate.hypotheses) for h in hyp_gates},
+                data=c.data, hypotheses=hypotheses, stage_gates=stage_gates)
     check_where_values(spec, plan, diags)
     _check_budget(plan, diags)
     diags.raise_if_errors()

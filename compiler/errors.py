@@ -5,9 +5,10 @@ collector, and the CLI prints them all together as `file:line:col: message`.
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
+
+from specc.names import did_you_mean, expected_one_of, names_hint  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,29 +36,6 @@ class SpecErrors(Exception):
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics = sorted(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
-
-
-def did_you_mean(name: object, candidates: Iterable[str]) -> str | None:
-    """'did you mean ...' for a misspelt name, or None when nothing is close."""
-    candidates = sorted({str(c) for c in candidates})
-    close = difflib.get_close_matches(str(name), candidates, n=3, cutoff=0.7)
-    if not close:
-        return None
-    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-
-
-def expected_one_of(candidates: Iterable[str], limit: int = 12) -> str:
-    names = sorted({str(c) for c in candidates})
-    if not names:
-        return "nothing is declared"
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return "expected one of " + shown + (", ..." if len(names) > limit else "")
-
-
-def names_hint(name: object, candidates: Iterable[str]) -> str:
-    """A hint for an unknown name: close matches first, else the full list."""
-    candidates = list(candidates)
-    return did_you_mean(name, candidates) or expected_one_of(candidates)
 
 
 class SourceMapLike(Protocol):

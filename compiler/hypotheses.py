@@ -4,8 +4,10 @@ gates name real hypotheses. Also the `when:` gates of stages.
 from __future__ import annotations
 
 from .errors import Diagnostics, names_hint
+from .gates import Gate, parse_gate
 from .measure import MeasureError, column_uses, parse_measure
-from .thresholds import parse_expect, parse_gate
+from .thresholds import parse_expect
+from .typed_hypothesis import CompiledHypothesis, compile_hypothesis
 
 STANDARD_UNITS = ("condition",)
 
@@ -26,49 +28,58 @@ def table_columns(info, data) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(cols))
 
 
-def parse_stage_gates(spec, broken: set[str], diags: Diagnostics) -> dict[str, str]:
-    gates: dict[str, str] = {}
+def parse_stage_gates(spec, broken: set[str], diags: Diagnostics) -> dict[str, Gate]:
+    gates: dict[str, Gate] = {}
     for name, stage in spec.stages.items():
         if stage.when is None:
             continue
-        hyp = _gate(stage.when, ("stages", name, "when"), f"stages.{name}.when", spec, broken, diags)
-        if hyp:
-            gates[name] = hyp
+        gate = _gate(stage.when, ("stages", name, "when"), f"stages.{name}.when", spec, broken, diags)
+        if gate is not None:
+            gates[name] = gate
     return gates
 
 
-def _gate(text, loc, where, spec, broken, diags) -> str | None:
+def _gate(text, loc, where, spec, broken, diags) -> Gate | None:
+    """The parsed gate when it parses and every hypothesis it names exists."""
     try:
         gate = parse_gate(text)
     except MeasureError as exc:
         diags.error(loc, f"{where}: {exc.message}", exc.hint, offset=exc.offset)
         return None
-    if gate.hypothesis not in spec.hypotheses:
-        if gate.hypothesis not in broken:
-            diags.error(loc, f"{where}: no hypothesis named {gate.hypothesis!r}",
-                        names_hint(gate.hypothesis, spec.hypotheses), offset=gate.offset)
-        return None
-    return gate.hypothesis
+    ok = True
+    for atom in gate.atoms:
+        if atom.hypothesis not in spec.hypotheses:
+            ok = False
+            if atom.hypothesis not in broken:
+                diags.error(loc, f"{where}: no hypothesis named {atom.hypothesis!r}",
+                            names_hint(atom.hypothesis, spec.hypotheses), offset=atom.offset)
+    return gate if ok else None
 
 
 def check_hypotheses(spec, checked, infos, diags: Diagnostics):
-    """Return (stages each hypothesis reads, hypotheses each one is gated on)."""
+    """Return (the typed hypotheses that check out, stages each hypothesis reads,
+    hypotheses each one is gated on)."""
     reads: dict[str, set[str]] = {}
     gated: dict[str, set[str]] = {}
+    compiled: dict[str, CompiledHypothesis] = {}
     for hid, hyp in spec.hypotheses.items():
         base = ("hypotheses", hid)
         reads[hid] = set()
+        expect = gate = None
         try:
-            parse_expect(hyp.expect)
+            expect = parse_expect(hyp.expect)
         except MeasureError as exc:
             diags.error(base + ("expect",), f"hypotheses.{hid}.expect: {exc.message}", exc.hint,
                         offset=exc.offset)
         if hyp.when is not None:
             gate = _gate(hyp.when, base + ("when",), f"hypotheses.{hid}.when", spec, checked.broken, diags)
-            if gate == hid:
-                diags.error(base + ("when",), f"hypotheses.{hid}.when: a hypothesis cannot gate itself")
-            elif gate:
-                gated[hid] = {gate}
+            if gate is not None:
+                own = next((a for a in gate.atoms if a.hypothesis == hid), None)
+                if own is not None:
+                    diags.error(base + ("when",), f"hypotheses.{hid}.when: a hypothesis cannot gate itself",
+                                offset=own.offset)
+                else:
+                    gated[hid] = set(gate.hypotheses)
         try:
             measure = parse_measure(hyp.measure)
         except MeasureError as exc:
@@ -102,17 +113,20 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
                 what = "stage" if use.source in infos else "data source"
                 diags.error(loc, f"hypotheses.{hid}.measure: {what} {use.source!r} has no column "
                                  f"{use.column!r}", names_hint(use.column, cols), offset=use.offset)
-        _check_methods(hid, hyp, measure, base, diags)
+        _check_methods(hid, hyp, measure, expect, base, diags)
         unit = hyp.interval.unit
         if hyp.interval.method != "none" and columns_seen and unit not in columns_seen \
                 and unit not in STANDARD_UNITS:
             diags.error(base + ("interval", "unit"),
                         f"hypotheses.{hid}.interval.unit: {unit!r} is not a column of the tables "
                         "this measure reads", names_hint(unit, [*columns_seen, *STANDARD_UNITS]))
-    return reads, gated
+        if expect is not None and (hyp.when is None or gate is not None):
+            compiled[hid] = compile_hypothesis(hid, hyp, spec.decision, measure=measure,
+                                               expect=expect, gate=gate)
+    return compiled, reads, gated
 
 
-def _check_methods(hid, hyp, measure, base, diags: Diagnostics) -> None:
+def _check_methods(hid, hyp, measure, expect, base, diags: Diagnostics) -> None:
     """Intervals and tests that cannot apply to this measure's shape."""
     from .measure_ast import Call, Filtered, calls
     from .measure_functions import TESTS_FOR
@@ -142,23 +156,19 @@ def _check_methods(hid, hyp, measure, base, diags: Diagnostics) -> None:
                     f"call of {', '.join(TESTS_FOR[hyp.test.method])}; or drop test: and decide on "
                     "the interval")
         return
-    _check_test_direction(hid, hyp, single, base, diags)
+    if expect is not None:
+        _check_test_direction(hid, hyp, single, expect, base, diags)
 
 
-def _check_test_direction(hid, hyp, func: str, base, diags: Diagnostics) -> None:
+def _check_test_direction(hid, hyp, func: str, expect, base, diags: Diagnostics) -> None:
     """A test supports a hypothesis only in the direction, and against the null, it claims."""
-    from .thresholds import MeasureError, parse_expect
-    try:
-        expect = parse_expect(hyp.expect)
-    except MeasureError:
-        return  # reported already
     where = base + ("test",)
     c = expect.comparator
     if c in ("==", "between"):
         diags.error(where, f"hypotheses.{hid}.test: a test cannot show that a measure is {expect}",
                     "decide equivalence on the interval alone (drop test:)")
         return
-    wanted = {">": "greater", ">=": "greater", "<": "less", "<=": "less", "!=": "two-sided"}[c]
+    wanted = expect.alternative
     given = hyp.test.alternative
     if given is not None and given != wanted:
         diags.error(where + ("alternative",), f"hypotheses.{hid}.test.alternative: {given!r} does not "
@@ -195,11 +205,8 @@ def check_where_values(spec, plan, diags: Diagnostics) -> None:
     a filter on an axis value that no task has leaves the measure with no rows."""
     from .measure_ast import Cond, LiteralList, walk
     from .refs import format_value
-    for hid, hyp in spec.hypotheses.items():
-        try:
-            measure = parse_measure(hyp.measure)
-        except MeasureError:
-            continue
+    for hid, compiled in plan.hypotheses.items():
+        measure = compiled.measure
         sources_at: dict[int, list[str]] = {}
         for use in column_uses(measure):
             if use.role == "where":

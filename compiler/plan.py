@@ -26,8 +26,12 @@ class Plan:
     tasks: list[Task]
     stages: dict[str, StagePlan]
     warnings: list[Diagnostic] = field(default_factory=list)
-    hypothesis_reads: dict[str, set[str]] = field(default_factory=dict)
-    hypothesis_gates: dict[str, str] = field(default_factory=dict)
+    hypothesis_reads: dict[str, set[str]] = field(default_factory=dict)   # stages each one reads
+    hypothesis_gates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # hypotheses its gate names
+    # The typed hypotheses (typed_hypothesis.CompiledHypothesis): what every later layer reads.
+    hypotheses: dict[str, Any] = field(default_factory=dict)
+    # Each gated stage's own `when:`, parsed (gates.Gate).
+    stage_gates: dict[str, Any] = field(default_factory=dict)
     # Data sources as the compiler resolved them (files, digests): what tasks read at run time.
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -93,12 +97,12 @@ class Plan:
             for s in sorted(reads):
                 if s in self.stages:
                     lines.append(f"    {s} -.-> {hyp}")
-        for hyp, gate in sorted(self.hypothesis_gates.items()):
-            lines.append(f"    {gate} -. gate .-> {hyp}")
-        for name, st in self.stages.items():
-            if st.when:
-                gate = st.when.split()[0]
-                lines.append(f'    {gate} -. "{st.when}" .-> {name}')
+        for hyp, gates in sorted(self.hypothesis_gates.items()):
+            for gate in gates:
+                lines.append(f"    {gate} -. gate .-> {hyp}")
+        for name, gate in self.stage_gates.items():
+            for hyp in gate.hypotheses:
+                lines.append(f'    {hyp} -. "{gate}" .-> {name}')
         return "\n".join(lines)
 
     def task_ids(self) -> list[str]:

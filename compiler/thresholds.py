@@ -1,31 +1,27 @@
-"""Parse a hypothesis's `expect:` threshold and its `when:` gate.
+"""Parse a hypothesis's `expect:` threshold (gates: gates.py).
 
     expect: "> 0.5"  ">= 0.7"  "< 0.05"  "<= -1"  "== 0"  "!= 0"  "between 0.2 and 0.4"
-    when:   "H1 is supported"  "H1 is not supported"  "H2 is refuted"  "H3 is inconclusive"
 
 `between a and b` is inclusive at both ends (a <= value <= b) and needs a <= b.
 Errors are MeasureError(offset, message, hint), offsets into the given text, like
-measures. Both use the measure tokenizer, so `=>` or `≥` get the same hints.
+measures. It uses the measure tokenizer, so `=>` or `≥` get the same hints.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from .errors import did_you_mean, names_hint
+from .errors import did_you_mean
 from .measure_lexer import MeasureError, Token, tokenize
 
 COMPARATORS = (">", ">=", "<", "<=", "==", "!=", "between")
-OUTCOMES = ("supported", "refuted", "inconclusive")
+# The direction of a one-sided test that supports each comparator (the only place it is written).
+ALTERNATIVES = {">": "greater", ">=": "greater", "<": "less", "<=": "less"}
 
 # Comparators spelt as words elsewhere (R, pandas, prose) and what to write here.
 _WORD_COMPARATORS = {"gt": ">", "ge": ">=", "gte": ">=", "lt": "<", "le": "<=", "lte": "<=",
                      "eq": "==", "ne": "!=", "above": ">", "below": "<", "over": ">",
                      "under": "<", "atleast": ">=", "atmost": "<="}
-# Gate verbs from prose ("if H1 passes") and the gate they probably mean.
-_GATE_VERBS = {"passes": "supported", "passed": "supported", "holds": "supported",
-               "succeeds": "supported", "fails": "refuted", "failed": "refuted",
-               "confirmed": "supported", "rejected": "refuted"}
 _EXAMPLE = 'e.g. expect: "> 0.5", ">= 0.7" or "between 0.2 and 0.4"'
 
 
@@ -47,6 +43,12 @@ class Expect:
                 "==": value == t, "!=": value != t}[c]
 
     @property
+    def alternative(self) -> str:
+        """The alternative of the test that supports this expectation: greater, less or
+        two-sided (`!=`, `==`, `between`)."""
+        return ALTERNATIVES.get(self.comparator, "two-sided")
+
+    @property
     def bounds(self) -> tuple[float, ...]:
         """The threshold(s) an interval must clear: one, or two for `between`."""
         return (self.threshold,) if self.upper is None else (self.threshold, self.upper)
@@ -55,21 +57,6 @@ class Expect:
         if self.comparator == "between":
             return f"between {_num(self.threshold)} and {_num(self.upper)}"
         return f"{self.comparator} {_num(self.threshold)}"
-
-
-@dataclass(frozen=True)
-class Gate:
-    hypothesis: str
-    negated: bool
-    outcome: str                 # one of OUTCOMES
-    offset: int = 0              # of the hypothesis name in the `when:` text
-
-    def passes(self, outcome: str) -> bool:
-        """Whether the gate opens, given the gating hypothesis's verdict."""
-        return (outcome == self.outcome) != self.negated
-
-    def __str__(self) -> str:
-        return f"{self.hypothesis} is {'not ' if self.negated else ''}{self.outcome}"
 
 
 def parse_expect(text: str) -> Expect:
@@ -135,54 +122,6 @@ def _end(toks: list[Token], i: int, where: str) -> None:
         if tok.kind == "name" and tok.text.lower() == "and":
             hint = "combine thresholds with 'between 0.2 and 0.4'"
         raise MeasureError(tok.offset, f"unexpected {tok.describe()} {where}", hint)
-
-
-def parse_gate(text: str) -> Gate:
-    """`<hypothesis> is [not] supported|refuted|inconclusive` (words in any case)."""
-    example = 'e.g. "H1 is supported" or "H1 is not supported"'
-    if not isinstance(text, str) or not text.strip():
-        got = "empty gate" if isinstance(text, str) else f"a gate must be text, got {text!r}"
-        raise MeasureError(0, f"{got}; expected a hypothesis and its outcome", example)
-    toks = tokenize(text)
-    hyp = toks[0]
-    if hyp.kind != "name":
-        raise MeasureError(hyp.offset, f"expected a hypothesis name like H1, got "
-                           f"{hyp.describe()}", example)
-    name = hyp.text
-    if name.lower() in ("if", "when", "unless", "only") and toks[1].kind == "name":
-        raise MeasureError(hyp.offset, f"expected a hypothesis name like H1, got {hyp.text!r}",
-                           f'write "{toks[1].text} is supported"')
-    if name.lower() in ("is", "not", *OUTCOMES):
-        raise MeasureError(hyp.offset, f"expected a hypothesis name like H1 before "
-                           f"{hyp.text!r}", f'write "H1 {text.strip()}"')
-    words = [t.text.lower() if t.kind == "name" else None for t in toks]
-    i = 1
-    if words[i] != "is":
-        negated = words[i] == "not"
-        word = words[i + 1] if negated else words[i]
-        outcome = _GATE_VERBS.get(word or "", word if word in OUTCOMES else None)
-        if outcome:
-            hint = f'write "{name} is {"not " if negated else ""}{outcome}"'
-        else:
-            hint = f'write "{name} is supported"'
-        raise MeasureError(toks[i].offset, f"expected 'is' after {name!r}, got "
-                           f"{toks[i].describe()}", hint)
-    i += 1
-    negated = words[i] == "not"
-    if negated:
-        i += 1
-    tok = toks[i]
-    if tok.kind != "name":
-        raise MeasureError(tok.offset, f"expected an outcome (supported, refuted or "
-                           f"inconclusive), got {tok.describe()}", example)
-    if words[i] not in OUTCOMES:
-        raise MeasureError(tok.offset, f"unknown outcome {tok.text!r}",
-                           names_hint(words[i], OUTCOMES))
-    end = toks[i + 1]
-    if end.kind != "end":
-        hint = ("one gate tests one hypothesis" if words[i + 1] in ("and", "or") else None)
-        raise MeasureError(end.offset, f"unexpected {end.describe()} after the outcome", hint)
-    return Gate(name, negated, words[i], hyp.offset)
 
 
 def _num(value: float | None) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from specc.compiler.registry import Registry
+from specc.registry import Registry
 
 from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataStats, ModelRef,
                   Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)

@@ -1,7 +1,7 @@
 """Gather everything a results report shows into one JSON-able dict (results.json),
 at the end of `specc run`; `specc report RUN` renders it again later.
 
-    results = build_results(plan, run_result, store, ledger)
+    results = build_results(plan, run_result, ledger, tables)   # tables: what the judge read
     publish(plan, results)      # .specc/runs/<run>/results.json + reports/<name>/results.md
 """
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from specc.compiler.datafiles import repository_root
-from specc.compiler.thresholds import parse_expect
 
 from .conditions import condition_summary
 from .costs import cost_summary
@@ -23,29 +22,26 @@ RESULTS_FORMAT = 1
 
 def lock_and_deviations(plan) -> tuple[Any, list[dict[str, Any]]]:
     """(the spec's pre-registration lock or None, every deviation from it as a dict)."""
-    from specc.compiler.deviations import deviations, readers
-    from specc.compiler.lock import read_lock
+    from specc.compiler.prereg.deviations import deviations, readers
+    from specc.compiler.prereg.lock import read_lock
     lock = read_lock(plan.path, plan.spec.name)
     if lock is None:
         return None, []
-    return lock, [d.to_dict() for d in deviations(lock, plan.spec, readers(plan))]
+    return lock, [d.to_dict() for d in deviations(lock, plan, readers(plan))]
 
 
-def build_results(plan, run_result, store, ledger, tables=None) -> dict[str, Any]:
+def build_results(plan, run_result, ledger, tables) -> dict[str, Any]:
+    """`tables`: the run's tables (runtime.tables.MeasureTables), for the condition tables."""
     spec = plan.spec
     lock, devs = lock_and_deviations(plan)
     run = ledger.run(run_result.run_id) or {}
-    if tables is None:
-        from specc.verdicts import MeasureTables
-        tables = MeasureTables(plan, store)
     hypotheses = [run_result.verdicts[h].to_dict() for h in spec.hypotheses if h in run_result.verdicts]
     condition_tables, figures = {}, {}
     for h in hypotheses:
         if h["status"] == "not tested" or h["estimate"] is None:
             continue
-        expect = parse_expect(spec.hypotheses[h["id"]].expect)
         try:
-            table, figure = condition_summary(h["measure"], plan, tables, expect.threshold)
+            table, figure = condition_summary(plan.hypotheses[h["id"]], plan, tables)
         except (LookupError, ValueError, KeyError):
             continue  # the verdict stands; a summary the tables cannot give is left out
         if table:

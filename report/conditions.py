@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from specc.compiler.measure import parse_measure
 from specc.compiler.measure_ast import (
     Call,
     Cond,
@@ -37,12 +36,14 @@ UNIT = "item"
 _SAME_SCALE = ("mean", "median")
 
 
-def condition_summary(measure_text: str, plan, tables, threshold: float | None = None
+def condition_summary(hypothesis, plan, tables
                       ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(condition table, figure) for a hypothesis's measure, or (None, None) when its first
-    column is not a numeric column of a stage's table. `tables.get(source)` gives a stage's
-    table as a DataFrame with its condition columns (verdicts.MeasureTables)."""
-    measure = parse_measure(measure_text)
+    """(condition table, figure) for a hypothesis (the compiler's CompiledHypothesis), or
+    (None, None) when its measure's first column is not a numeric column of a stage's
+    table. `tables.get(source)` gives a stage's table as a DataFrame with its condition
+    columns (runtime.tables.MeasureTables)."""
+    measure = hypothesis.measure
+    threshold = hypothesis.expect.threshold
     first = next((u for u in column_uses(measure) if u.role == "value"), None)
     if first is None or first.source not in plan.stages:
         return None, None  # a data source has no conditions to summarise

@@ -21,22 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from specc.compiler.thresholds import Gate, parse_gate
+from specc.compiler.gates import NOT_TESTED, Gate, GateState
 
 FINISHED = ("succeeded", "cached", "failed", "skipped")
-NOT_TESTED = "not tested"
 
 OPEN, CLOSED, PENDING = "open", "closed", "pending"
-
-
-@dataclass(frozen=True)
-class GateState:
-    state: str                    # open | closed | pending
-    reason: str | None = None     # why closed: 'gate "H1 is supported" closed: H1 is refuted'
-
-    @property
-    def open(self) -> bool:
-        return self.state == OPEN
 
 
 def stage_gates(plan) -> dict[str, tuple[Gate, ...]]:
@@ -52,8 +41,8 @@ def stage_gates(plan) -> dict[str, tuple[Gate, ...]]:
         for up in st.upstream:
             if up in plan.stages and up not in seen:
                 found += gates(up, seen + (name,))
-        if st.when:
-            found.append(parse_gate(st.when))
+        if name in plan.stage_gates:
+            found.append(plan.stage_gates[name])
         out[name] = tuple(dict.fromkeys(found))
         return out[name]
 
@@ -63,20 +52,13 @@ def stage_gates(plan) -> dict[str, tuple[Gate, ...]]:
 
 
 def hypothesis_gates(plan) -> dict[str, Gate]:
-    """Each gated hypothesis's own `when:`, parsed."""
-    return {h: parse_gate(hyp.when) for h, hyp in plan.spec.hypotheses.items() if hyp.when}
+    """Each gated hypothesis's own `when:`, as the compiler parsed it."""
+    return {h: c.gate for h, c in plan.hypotheses.items() if c.gate is not None}
 
 
 def gate_state(gate: Gate, verdicts: dict[str, str]) -> GateState:
     """Open, closed or pending, given the verdicts so far (hypothesis -> status)."""
-    verdict = verdicts.get(gate.hypothesis)
-    if verdict is None:
-        return GateState(PENDING)
-    if verdict == NOT_TESTED:
-        return GateState(CLOSED, f'gate "{gate}" closed: {gate.hypothesis} was not tested')
-    if gate.passes(verdict):
-        return GateState(OPEN)
-    return GateState(CLOSED, f'gate "{gate}" closed: {gate.hypothesis} is {verdict}')
+    return gate.state(verdicts)
 
 
 def combine(states: list[GateState]) -> GateState:

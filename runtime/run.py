@@ -81,9 +81,9 @@ def open_ledger(plan) -> Ledger:
     return Ledger(ledger_path(plan))
 
 
-def measure_tables(plan, store, available: set[str]):
+def measure_tables(plan, store, available: set[str] | None):
     """The tables the judge reads: the available tasks' artifacts and the data sources."""
-    from specc.verdicts import MeasureTables
+    from .tables import MeasureTables
     return MeasureTables(plan, store, available)
 
 
@@ -94,33 +94,26 @@ def default_judge(plan, tables, hids, unavailable, phase, demoted=None, decided=
 
 def demoted_hypotheses(plan) -> dict[str, str]:
     """Confirmatory hypotheses changed since the pre-registration lock: exploratory now."""
-    from specc.compiler.deviations import demoted, readers
-    from specc.compiler.lock import LockError, read_lock
+    from specc.compiler.prereg.deviations import demoted, readers
+    from specc.compiler.prereg.lock import LockError, read_lock
     try:
         lock = read_lock(plan.path, plan.spec.name)
     except LockError as exc:
         raise RunSetupError(str(exc)) from exc
-    return demoted(lock, plan.spec, readers(plan)) if lock is not None else {}
+    return demoted(lock, plan, readers(plan)) if lock is not None else {}
 
 
 def not_tested_result(plan, hid: str, reason: str, demoted: dict[str, str] | None = None):
     """The result of a hypothesis whose own gate stayed closed: never passed to the judge.
     `rule` is the pre-registered decision rule it would have been decided by."""
-    from specc.compiler.measure import MeasureError, column_uses, parse_measure
-    from specc.compiler.rules import decision_rule
-    from specc.compiler.thresholds import parse_expect
     from specc.verdicts.result import NOT_TESTED, HypothesisResult
-    hyp = plan.spec.hypotheses[hid]
+    h = plan.hypotheses[hid]
     demoted = demoted or {}
-    kind = "exploratory" if hid in demoted else hyp.kind
-    try:
-        reads = list(dict.fromkeys(u.source for u in column_uses(parse_measure(hyp.measure))))
-        expect = str(parse_expect(hyp.expect))
-    except MeasureError:  # (the compiler rejects such specs)
-        reads, expect = sorted(plan.hypothesis_reads.get(hid, ())), hyp.expect
-    return HypothesisResult(id=hid, statement=hyp.statement, kind=kind, measure=hyp.measure,
-                            expect=expect, status=NOT_TESTED, rule=decision_rule(hyp, plan.spec.decision, kind),
-                            reason=reason, gate=hyp.when, reads=reads, demoted=demoted.get(hid))
+    kind = "exploratory" if hid in demoted else h.kind
+    return HypothesisResult(id=hid, statement=h.statement, kind=kind, measure=h.measure_text,
+                            expect=str(h.expect), status=NOT_TESTED, rule=h.rule_for(kind),
+                            reason=reason, gate=str(h.gate) if h.gate else None, reads=list(h.reads),
+                            demoted=demoted.get(hid), unit=h.unit)
 
 
 def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None,
@@ -145,7 +138,8 @@ def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None
     try:
         result = _Run(plan, options, store, ledger, progress_factory, judge, demoted).run(t0)
         from specc.report.assemble import build_results, publish
-        result.report = publish(plan, build_results(plan, result, store, ledger))
+        tables = measure_tables(plan, store, None)
+        result.report = publish(plan, build_results(plan, result, ledger, tables))
         return result
     finally:
         ledger.close()

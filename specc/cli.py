@@ -170,8 +170,8 @@ def prereg(spec: Path = typer.Argument(..., help="Spec file."), profile: Optiona
            reason: Optional[str] = typer.Option(None, "--reason", help="Why the lock is amended (required "
                                                 "with --amend; kept in the lock and the report).")) -> None:
     """Freeze the pre-registration: specs/<name>.lock.json and reports/<name>/preregistration.md."""
-    from specc.compiler.lock import LockError
-    from specc.compiler.prereg import write_preregistration
+    from specc.compiler.prereg.lock import LockError
+    from specc.compiler.prereg.report import write_preregistration
     if amend and not (reason or "").strip():
         err.print(f"{spec}: --amend needs --reason \"why the pre-registration changes\"", markup=False)
         raise typer.Exit(EXIT_SPEC_ERROR)
@@ -294,7 +294,7 @@ def schema(builtin: bool = typer.Option(False, "--builtin", help="Only specc's o
 @app.command()
 def ops(name: Optional[str] = typer.Argument(None, help="Show one op in full.")) -> None:
     """List the registered ops with their parameters and docs."""
-    from specc.compiler.registry import UnknownName
+    from specc.registry import UnknownName
     from specc.ops import OPS
     if name is not None:
         try:

@@ -1,7 +1,9 @@
 """specc.verdicts: compute each hypothesis's measure on the run's tables and decide it.
 
-    from specc.verdicts import judge, MeasureTables
-    results = judge(plan, MeasureTables(plan, store), ["H1"], unavailable={}, phase=1)
+    from specc.verdicts import judge
+    results = judge(plan, tables, ["H1"], unavailable={}, phase=1)
+
+`tables`: specc.runtime.tables.MeasureTables in a run, FrameTables in tests.
 
 Modules: tables (what a measure reads), cells + evaluate + weighted (the measure,
 for the estimate and for batches of bootstrap resamples), intervals (scipy's
@@ -13,8 +15,8 @@ from .evaluate import PreparedMeasure
 from .judge import judge
 from .result import (INCONCLUSIVE, NOT_TESTED, REFUTED, STATUSES, SUPPORTED, HypothesisResult,
                      Interval, TestResult)
-from .tables import FrameTables, MeasureTables
+from .tables import FrameTables
 
-__all__ = ["judge", "MeasureTables", "FrameTables", "PreparedMeasure", "MeasureEvalError",
+__all__ = ["judge", "FrameTables", "PreparedMeasure", "MeasureEvalError",
            "HypothesisResult", "Interval", "TestResult", "STATUSES", "SUPPORTED", "REFUTED",
            "INCONCLUSIVE", "NOT_TESTED"]

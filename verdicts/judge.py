@@ -17,17 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from specc.compiler.measure import column_uses, parse_measure
-from specc.compiler.thresholds import Expect, parse_expect
-
 from .cells import MeasureEvalError
-from specc.compiler.rules import decision_rule
-
 from .decide import correct, verdict
 from .evaluate import PreparedMeasure
 from .intervals import bootstrap, bootstrap_p, fisher_z, hypothesis_seed
 from .result import INCONCLUSIVE, HypothesisResult, TestResult
-from .significance import default_alternative, reverse, run_test
+from .significance import reverse, run_test
 
 
 def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] | None = None,
@@ -37,38 +32,35 @@ def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] |
     unavailable, demoted = unavailable or {}, demoted or {}
     decided = {} if decided is None else decided
     results: dict[str, HypothesisResult] = {}
-    evidence: dict[str, tuple[Expect, float | None]] = {}    # hid -> (expect, p_reverse)
+    evidence: dict[str, tuple[Any, float | None]] = {}    # hid -> (expect, p_reverse)
     for hid in hids:
-        hyp = spec.hypotheses[hid]
-        measure = parse_measure(hyp.measure)
-        expect = parse_expect(hyp.expect)
+        hyp = plan.hypotheses[hid]
         kind = "exploratory" if hid in demoted else hyp.kind
-        reads = list(dict.fromkeys(u.source for u in column_uses(measure)))
-        alpha = hyp.test.alpha if hyp.test and hyp.test.alpha else spec.decision.alpha
-        rule = decision_rule(hyp, spec.decision, kind)
-        result = HypothesisResult(hid, hyp.statement, kind, hyp.measure, str(expect), INCONCLUSIVE,
-                                  rule, gate=hyp.when, reads=reads,
+        result = HypothesisResult(hid, hyp.statement, kind, hyp.measure_text, str(hyp.expect),
+                                  INCONCLUSIVE, hyp.rule_for(kind),
+                                  gate=str(hyp.gate) if hyp.gate else None, reads=list(hyp.reads),
                                   family=phase if kind == "confirmatory" else None,
-                                  demoted=demoted.get(hid))
+                                  demoted=demoted.get(hid), unit=hyp.unit)
         results[hid] = result
-        missing = [s for s in reads if s in unavailable]
+        missing = [s for s in hyp.reads if s in unavailable]
         if missing:
             result.reason = "; ".join(f"stage {s}: {unavailable[s]}" for s in missing)
             continue
         try:
-            evidence[hid] = (expect, _measure(result, hyp, measure, expect, tables, spec.seed, alpha))
+            evidence[hid] = (hyp.expect, _measure(result, hyp, tables, spec.seed))
         except (MeasureEvalError, LookupError) as exc:
             result.reason = f"cannot compute the measure: {exc}"
         except Exception as exc:  # noqa: BLE001 - one hypothesis's failure must not sink the run
             result.reason = f"cannot compute the measure: {type(exc).__name__}: {exc}"
-    _decide(results, evidence, spec, decided)
+    _decide(results, evidence, spec, plan.hypotheses, decided)
     return results
 
 
-def _measure(result: HypothesisResult, hyp, measure, expect: Expect, tables, spec_seed: int,
-             alpha: float) -> float | None:
-    """Fill estimate, interval and test; return the reverse-direction p (test-only rules)."""
-    prepared = PreparedMeasure(measure, tables, hyp.interval.unit)
+def _measure(result: HypothesisResult, hyp, tables, spec_seed: int) -> float | None:
+    """Fill estimate, interval and test; return the reverse-direction p (test-only rules).
+    `hyp`: the compiler's CompiledHypothesis."""
+    expect, alpha = hyp.expect, hyp.alpha
+    prepared = PreparedMeasure(hyp.measure, tables, hyp.unit)
     result.estimate = prepared.estimate()
     if not math.isfinite(result.estimate):
         raise MeasureEvalError("the measure is undefined (NaN) on these tables, e.g. a "
@@ -79,7 +71,7 @@ def _measure(result: HypothesisResult, hyp, measure, expect: Expect, tables, spe
     if method == "fisher_z":
         result.interval, p, note = fisher_z(prepared, hyp.interval.level, expect)
         if p is not None:
-            result.test = TestResult("fisher_z", default_alternative(expect),
+            result.test = TestResult("fisher_z", expect.alternative,
                                      f"correlation {_opposite(expect)}", None, p, alpha=alpha)
         notes.append(note)
     elif method != "none":
@@ -87,12 +79,12 @@ def _measure(result: HypothesisResult, hyp, measure, expect: Expect, tables, spe
         result.interval = outcome.interval
         notes.append(outcome.note)
         if outcome.interval is not None:
-            result.test = TestResult("bootstrap", default_alternative(expect),
+            result.test = TestResult("bootstrap", expect.alternative,
                                      f"measure {_opposite(expect)}", None,
                                      bootstrap_p(outcome.distribution, expect), alpha=alpha)
     p_reverse = None
     if hyp.test:
-        alternative = hyp.test.alternative or default_alternative(expect)
+        alternative = hyp.test_alternative
         result.test = run_test(prepared, hyp.test.method, alternative, expect,
                                hyp.test.n_permutations, seed, alpha)
         if method == "none" and alternative != "two-sided":
@@ -105,7 +97,7 @@ def _measure(result: HypothesisResult, hyp, measure, expect: Expect, tables, spe
     return p_reverse
 
 
-def _opposite(expect: Expect) -> str:
+def _opposite(expect) -> str:
     """The null a one-sided p tests: the measure on the wrong side of the threshold."""
     c, t = expect.comparator, f"{expect.threshold:g}"
     if c == "between":
@@ -113,9 +105,10 @@ def _opposite(expect: Expect) -> str:
     return {">": f"<= {t}", ">=": f"< {t}", "<": f">= {t}", "<=": f"> {t}"}.get(c, f"= {t}")
 
 
-def _decide(results: dict[str, HypothesisResult], evidence, spec, decided: dict[str, float]) -> None:
+def _decide(results: dict[str, HypothesisResult], evidence, spec, plan_hypotheses,
+            decided: dict[str, float]) -> None:
     decision = spec.decision
-    members = [h for h, x in spec.hypotheses.items() if x.kind == "confirmatory"]
+    members = [h for h, x in plan_hypotheses.items() if x.kind == "confirmatory"]
     for hid in members:
         if hid in results:
             r = results[hid]

@@ -52,6 +52,7 @@ class HypothesisResult:
     reads: list[str] = field(default_factory=list)   # stages and data sources the measure reads
     family: int | None = None    # the phase whose confirmatory hypotheses were corrected together
     demoted: str | None = None   # why a confirmatory hypothesis is reported as exploratory
+    unit: str | None = None      # the resampling unit (declared or inferred by the compiler)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

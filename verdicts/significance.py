@@ -32,11 +32,6 @@ from .result import TestResult
 TESTABLE = ONE_SAMPLE + TWO_SAMPLE + CORRELATIONS
 
 
-def default_alternative(expect: Expect) -> str:
-    return {">": "greater", ">=": "greater", "<": "less", "<=": "less"}.get(expect.comparator,
-                                                                            "two-sided")
-
-
 def reverse(alternative: str) -> str:
     return {"greater": "less", "less": "greater"}.get(alternative, alternative)
 

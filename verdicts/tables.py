@@ -1,52 +1,11 @@
-"""The tables a measure reads: a stage's tidy table (all its tasks stacked, with
-their condition columns) or a tabular data source, as pandas DataFrames.
-
-Only tasks whose artifacts exist are read: a hypothesis over a stage with failed
-tasks is never computed on the survivors (the judge calls it inconclusive first).
+"""The tables a measure reads, by name: anything with `get(source) -> DataFrame` and
+`axes(source) -> the stage's condition axes`. A run reads a stage's artifacts and the
+data sources (specc.runtime.tables.MeasureTables); tests and notebooks give frames
+directly (FrameTables).
 """
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
-
-
-class MeasureTables:
-    def __init__(self, plan: Any, store: Any, available: set[str] | None = None):
-        """`store`: an ArtifactStore; `available`: task ids whose artifacts may be read
-        (None: every task whose key is in the store)."""
-        self.plan, self.store, self.available = plan, store, available
-        self._cache: dict[str, pd.DataFrame] = {}
-
-    def get(self, source: str) -> pd.DataFrame:
-        if source not in self._cache:
-            self._cache[source] = self._load(source)
-        return self._cache[source]
-
-    def axes(self, source: str) -> tuple[str, ...]:
-        """The condition axes of a stage (its `over`); none for a data source."""
-        stage = self.plan.stages.get(source)
-        return tuple(stage.over) if stage is not None else ()
-
-    def _load(self, source: str) -> pd.DataFrame:
-        plan = self.plan
-        if source in plan.stages:
-            st = plan.stages[source]
-            frames = []
-            for task in plan.tasks[st.first:st.first + st.count]:
-                if self.available is not None and task.id not in self.available:
-                    continue
-                if not self.store.has(task.key):
-                    continue
-                frames.append(pd.read_parquet(self.store.local_path(task.key) / "table.parquet"))
-            if not frames:
-                raise LookupError(f"stage {source!r} has no finished task to read")
-            return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        from specc.runtime.data import load_source
-        base, _, part = source.partition(".")
-        files = tuple(plan.data[base].files) if base in plan.data else ()
-        dataset = load_source(plan.spec.data[base], files, part or None, seed=plan.spec.seed)
-        return dataset.to_pandas()
 
 
 class FrameTables:

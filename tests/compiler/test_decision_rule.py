@@ -1,13 +1,13 @@
 """The decision rule in words, shared by the pre-registration and the results."""
 import pytest
 
-from specc.compiler.rules import decision_rule
 from specc.compiler.spec_model import Decision, Hypothesis
+from specc.compiler.typed_hypothesis import compile_hypothesis
 
 
 def _rule(expect="> 0.5", kind="confirmatory", decision=None, **fields):
     h = Hypothesis(statement="s", measure="mean(a.b)", expect=expect, kind=kind, **fields)
-    return decision_rule(h, decision or Decision())
+    return compile_hypothesis("H", h, decision or Decision()).rule
 
 
 def test_the_example_rule():

@@ -5,12 +5,12 @@ import pytest
 from lock_helpers import COMMIT, LATER, NOW, compiled
 
 from specc import __version__
-from specc.compiler.lock import LockError, LockExists, amend, freeze, lock_path, read_lock
+from specc.compiler.prereg.lock import LockError, LockExists, amend, freeze, lock_path, read_lock
 
 
 def test_freeze_writes_the_lock_beside_the_spec(tmp_path):
     plan = compiled(tmp_path)
-    lock = freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
+    lock = freeze(plan, plan.path, now=NOW, commit=COMMIT)
     assert lock.path == tmp_path / "lock-test.lock.json" == lock_path(plan.path, "lock-test")
     data = json.loads(lock.path.read_text())
     assert data["format"] == 1 and data["spec"] == "lock-test"
@@ -26,20 +26,20 @@ def test_freeze_writes_the_lock_beside_the_spec(tmp_path):
 
 def test_same_spec_is_a_no_op(tmp_path):
     plan = compiled(tmp_path)
-    first = freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
+    first = freeze(plan, plan.path, now=NOW, commit=COMMIT)
     before = first.path.read_bytes()
-    again = freeze(compiled(tmp_path).spec, plan.path, now=LATER, commit="f" * 40)
+    again = freeze(compiled(tmp_path), plan.path, now=LATER, commit="f" * 40)
     assert again.frozen_at == first.frozen_at and again.commit == COMMIT
     assert first.path.read_bytes() == before
 
 
 def test_a_different_spec_is_refused_naming_file_and_field(tmp_path):
     plan = compiled(tmp_path)
-    lock = freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
+    lock = freeze(plan, plan.path, now=NOW, commit=COMMIT)
     before = lock.path.read_bytes()
     edited = compiled(tmp_path, ('expect: "> 0.5"', 'expect: "> 0.6"'))
     with pytest.raises(LockExists) as info:
-        freeze(edited.spec, edited.path, now=LATER, commit=COMMIT)
+        freeze(edited, edited.path, now=LATER, commit=COMMIT)
     message = str(info.value)
     assert str(lock.path) in message and "hypotheses.H1.expect" in message and "--amend" in message
     assert lock.path.read_bytes() == before
@@ -47,9 +47,9 @@ def test_a_different_spec_is_refused_naming_file_and_field(tmp_path):
 
 def test_amend_records_reason_and_changes_and_keeps_frozen_at(tmp_path):
     plan = compiled(tmp_path)
-    original = freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
+    original = freeze(plan, plan.path, now=NOW, commit=COMMIT)
     edited = compiled(tmp_path, ('expect: "> 0.5"', 'expect: "> 0.6"'))
-    lock = amend(edited.spec, edited.path, "  chance is 0.6 here  ", now=LATER, commit=COMMIT)
+    lock = amend(edited, edited.path, "  chance is 0.6 here  ", now=LATER, commit=COMMIT)
     assert lock.frozen_at == original.frozen_at and lock.hash != original.hash
     [a] = lock.amendments
     assert a["at"] == "2025-02-03T04:05:06Z" and a["reason"] == "chance is 0.6 here"
@@ -57,23 +57,23 @@ def test_amend_records_reason_and_changes_and_keeps_frozen_at(tmp_path):
     assert a["changes"] == ["hypotheses.H1.expect"]
     assert read_lock(plan.path) == lock
     # the amended lock now freezes the edited spec
-    assert freeze(edited.spec, edited.path, now=LATER, commit=COMMIT) == lock
+    assert freeze(edited, edited.path, now=LATER, commit=COMMIT) == lock
 
 
 def test_amend_needs_a_reason_and_a_lock(tmp_path):
     plan = compiled(tmp_path)
     with pytest.raises(LockError, match="no pre-registration to amend"):
-        amend(plan.spec, plan.path, "why", now=NOW, commit=COMMIT)
-    freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
+        amend(plan, plan.path, "why", now=NOW, commit=COMMIT)
+    freeze(plan, plan.path, now=NOW, commit=COMMIT)
     for reason in ("", "   ", None):
         with pytest.raises(LockError, match="needs a reason"):
-            amend(plan.spec, plan.path, reason, now=NOW, commit=COMMIT)
+            amend(plan, plan.path, reason, now=NOW, commit=COMMIT)
 
 
 def test_amend_without_changes_records_nothing(tmp_path):
     plan = compiled(tmp_path)
-    lock = freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
-    assert amend(plan.spec, plan.path, "nothing", now=LATER, commit=COMMIT).amendments == []
+    lock = freeze(plan, plan.path, now=NOW, commit=COMMIT)
+    assert amend(plan, plan.path, "nothing", now=LATER, commit=COMMIT).amendments == []
     assert read_lock(plan.path) == lock
 
 
@@ -84,21 +84,21 @@ def test_no_lock_and_corrupt_lock(tmp_path):
     with pytest.raises(LockError, match="lock-test.lock.json"):
         read_lock(plan.path)
     with pytest.raises(LockError):
-        freeze(plan.spec, plan.path, now=NOW, commit=COMMIT)
+        freeze(plan, plan.path, now=NOW, commit=COMMIT)
 
 
 def test_commit_is_read_from_git_when_not_given(tmp_path):
     import subprocess
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     plan = compiled(tmp_path)
-    lock = freeze(plan.spec, plan.path, now=NOW)
+    lock = freeze(plan, plan.path, now=NOW)
     assert lock.commit is None  # no commit yet: HEAD does not resolve
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t", "PATH": __import__("os").environ["PATH"]}
     subprocess.run(["git", "-C", str(tmp_path), "add", "spec.yaml"], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "spec"], check=True, env=env)
     lock.path.unlink()
-    lock = freeze(plan.spec, plan.path, now=NOW)
+    lock = freeze(plan, plan.path, now=NOW)
     head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
                           text=True, check=True).stdout.strip()
     assert lock.commit == head and lock.dirty is False

@@ -2,15 +2,15 @@
 from lock_helpers import BASE, compiled, write_spec
 
 from specc.compiler import compile_spec
-from specc.compiler.lock import confirmatory_content, content_hash
+from specc.compiler.prereg.lock import confirmatory_content, content_hash
 
 
 def _hash(folder, *edits, text=None):
-    return content_hash(confirmatory_content(compile_spec(write_spec(folder, *edits, text=text)).spec))
+    return content_hash(confirmatory_content(compile_spec(write_spec(folder, *edits, text=text))))
 
 
 def test_same_spec_same_content(tmp_path):
-    a, b = compiled(tmp_path).spec, compiled(tmp_path).spec
+    a, b = compiled(tmp_path), compiled(tmp_path)
     assert confirmatory_content(a) == confirmatory_content(b)
     assert content_hash(confirmatory_content(a)) == content_hash(confirmatory_content(b))
 

@@ -2,7 +2,7 @@
 import pytest
 
 from specc.compiler.measure import MEASURE_FUNCTIONS, MeasureFunction
-from specc.compiler.registry import UnknownName
+from specc.registry import UnknownName
 
 
 def test_registered_names_and_kinds():

@@ -8,7 +8,7 @@ import typing
 import pytest
 from pydantic import BaseModel
 
-from specc.compiler.registry import UnknownName
+from specc.registry import UnknownName
 from specc.ops import BUILTIN, OPS, Op, OpNotImplemented, OpParams, Ref
 
 EXPECTED = {

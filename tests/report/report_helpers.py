@@ -1,6 +1,7 @@
 """Helpers of the report tests (a module of its own: every test folder has a `conftest`).
 
     fake_plan(stage=axes)   a plan as condition_summary sees it
+    hyp(measure, expect)    a compiled hypothesis with that measure
     t_interval(values)      n, mean, 95% interval from scipy's one-sample t-test
     scores(rng)             an eval.logprob_pairs-like table with known structure
     SPEC                    a tiny spec (tiny ops) for compiled-plan tests
@@ -59,3 +60,10 @@ def scores(rng, models=("tiny", "small"), checkpoints=(100, 200, 300), items=30,
                     rows.append({"model": model, "seed": 1, "checkpoint": checkpoint, "item": item,
                                  "prompt": prompt, "correct": bool(rng.random() < p)})
     return pd.DataFrame(rows)
+
+
+def hyp(measure: str, expect: str = "> 0.5"):
+    """A compiled hypothesis of `measure` (what the report reads, never the text)."""
+    from specc.compiler.spec_model import Decision, Hypothesis
+    from specc.compiler.typed_hypothesis import compile_hypothesis
+    return compile_hypothesis("H1", Hypothesis(statement="s", measure=measure, expect=expect), Decision())

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from report_helpers import fake_plan, scores, t_interval
+from report_helpers import fake_plan, hyp, scores, t_interval
 from specc.report.conditions import condition_summary
 
 
 def test_checkpoints_give_a_curve_with_item_intervals(rng):
     table = scores(rng)
     plan = fake_plan(score=("model", "seed", "checkpoint"))
-    summary, figure = condition_summary("mean(score.correct) where checkpoint == 300", plan,
-                                        {"score": table}, threshold=0.5)
+    summary, figure = condition_summary(hyp("mean(score.correct) where checkpoint == 300", "> 0.5"),
+                                        plan, {"score": table})
     # seed has one value: no column for it; checkpoint is not filtered: the curve needs all of it
     assert summary["by"] == ["model", "checkpoint"]
     assert summary["interval"] == "t over item means"
@@ -35,8 +35,8 @@ def test_layers_give_a_layer_curve_over_rows(rng):
             for m in ("base", "tuned") for layer in range(4) for _ in range(25)]
     table = pd.DataFrame(rows)
     plan = fake_plan(probe=("model",))
-    summary, figure = condition_summary("mean(probe.correct) where layer == 2", plan, {"probe": table},
-                                        threshold=0.6)
+    summary, figure = condition_summary(hyp("mean(probe.correct) where layer == 2", "> 0.6"), plan,
+                                        {"probe": table})
     assert summary["by"] == ["model", "layer"]
     assert summary["interval"] == "t over rows"  # no item column: rows are the units
     for row in summary["rows"]:
@@ -53,8 +53,8 @@ def test_other_tables_give_one_bar_per_condition(rng):
     table = pd.DataFrame([{"model": m, "seed": s, "item": i, "diff": rng.normal(1.0 if m == "a" else 0.0)}
                           for m in ("a", "b") for s in (1, 2) for i in range(12)])
     plan = fake_plan(steer=("model", "seed"))
-    summary, figure = condition_summary("cohens_d(steer.diff, steer.diff)", plan, {"steer": table},
-                                        threshold=0.2)
+    summary, figure = condition_summary(hyp("cohens_d(steer.diff, steer.diff)", "> 0.2"), plan,
+                                        {"steer": table})
     assert summary["by"] == ["model", "seed"]
     assert figure["kind"] == "bars" and figure["x"] is None
     assert figure["threshold"] is None  # a Cohen's d threshold is not on the scale of the means
@@ -68,7 +68,7 @@ def test_other_tables_give_one_bar_per_condition(rng):
 
 def test_a_single_condition_is_one_bar_and_one_value_has_no_interval():
     table = pd.DataFrame({"model": ["a", "a"], "item": [0, 0], "x": [1.0, 3.0]})
-    summary, figure = condition_summary("mean(s.x)", fake_plan(s=("model",)), {"s": table})
+    summary, figure = condition_summary(hyp("mean(s.x)"), fake_plan(s=("model",)), {"s": table})
     assert summary["by"] == []
     assert summary["rows"] == [{"n": 1, "mean": 2.0, "ci_low": None, "ci_high": None}]
     assert figure["series"][0]["x"] == ["all"]

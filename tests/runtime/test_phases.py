@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from specc.compiler import compile_spec
-from specc.compiler.thresholds import parse_gate
+from specc.compiler.gates import parse_gate
 from specc.runtime.phases import CLOSED, OPEN, PENDING, Phases, gate_state, stage_gates
 
 SPEC = """\

@@ -8,13 +8,14 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from specc.compiler.spec_model import Decision, Hypothesis
+from specc.compiler.typed_hypothesis import compile_hypotheses
 from specc.verdicts import INCONCLUSIVE, REFUTED, SUPPORTED, FrameTables, judge
 
 
 def _plan(hyps, correction="holm", seed=11):
     spec = SimpleNamespace(hypotheses={k: Hypothesis(**v) for k, v in hyps.items()},
                            decision=Decision(correction=correction, alpha=0.05), seed=seed)
-    return SimpleNamespace(spec=spec)
+    return SimpleNamespace(spec=spec, hypotheses=compile_hypotheses(spec))
 
 
 @pytest.fixture(scope="module")

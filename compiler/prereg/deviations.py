@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .lock import Lock, confirmatory_content, diff
-from .measure import MeasureError, column_uses, parse_measure
 
 DECIDING = ("measure", "expect", "interval", "test", "when", "kind")
 
@@ -33,14 +32,14 @@ class Deviation:
         return {"path": self.path, "locked": self.locked, "now": self.now, "effect": self.effect}
 
 
-def deviations(lock: Lock | Mapping[str, Any], spec,
+def deviations(lock: Lock | Mapping[str, Any], plan,
                readers: Mapping[str, set[str]] | None = None) -> list[Deviation]:
-    """Every difference between the lock's content and `spec`, in spec order.
+    """Every difference between the lock's content and the compiled spec, in spec order.
 
     `readers` maps a dotted prefix (`stages.score`, `data.pairs`, `conditions.model`)
     to the hypotheses a change under it can affect; see `readers(plan)`."""
     locked = lock.content if isinstance(lock, Lock) else dict(lock.get("content", lock))
-    now = confirmatory_content(spec)
+    now = confirmatory_content(plan)
     confirmatory = [h for h, x in now.get("hypotheses", {}).items() if x.get("kind") == "confirmatory"]
     out: list[Deviation] = []
     for path, old, new in diff(locked, now):
@@ -56,12 +55,12 @@ def deviations(lock: Lock | Mapping[str, Any], spec,
     return out
 
 
-def demoted(lock: Lock | Mapping[str, Any], spec,
+def demoted(lock: Lock | Mapping[str, Any], plan,
             readers: Mapping[str, set[str]] | None = None) -> dict[str, str]:
     """Hypotheses the spec calls confirmatory that must be reported as exploratory, and why."""
-    kinds = {h: x.kind for h, x in spec.hypotheses.items()}
+    kinds = {h: x.kind for h, x in plan.hypotheses.items()}
     out: dict[str, str] = {}
-    for dev in deviations(lock, spec, readers):
+    for dev in deviations(lock, plan, readers):
         for hid in dev.demotes:
             if kinds.get(hid) == "confirmatory":
                 out.setdefault(hid, "added after pre-registration" if dev.locked is None
@@ -132,11 +131,7 @@ def readers(plan) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for hid, hyp in spec.hypotheses.items():
         todo = [f"stages.{s}" for s in plan.hypothesis_reads.get(hid, ())]
-        try:
-            todo += [f"data.{u.source}" for u in column_uses(parse_measure(hyp.measure))
-                     if u.source in spec.data]
-        except MeasureError:
-            pass
+        todo += [f"data.{s}" for s in plan.hypotheses[hid].reads if s in spec.data]
         seen: set[str] = set()
         while todo:
             key = todo.pop()

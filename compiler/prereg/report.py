@@ -12,14 +12,11 @@ from typing import Any
 
 from specc.templates.render import render
 
-from .datafiles import repository_root
-from .design import design_rows
-from .errors import Diagnostics
+from ..datafiles import repository_root
+from ..design import design_rows
+from ..errors import Diagnostics
 from .lock import Lock, amend, freeze
-from .measure import MeasureError, column_uses, parse_measure
-from .measure_format import format_measure
-from .rules import INTERVALS, decision_rule
-from .thresholds import parse_expect
+from .rules import INTERVALS
 
 TEMPLATE = "preregistration.md.j2"
 CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg", "none": "no"}
@@ -34,9 +31,9 @@ def write_preregistration(plan, spec_path: str | Path, out_dir: str | Path | Non
     Raises lock.LockExists when a different lock is already frozen and no reason is given."""
     spec_path = Path(spec_path)
     if amend_reason is not None:
-        lock = amend(plan.spec, spec_path, amend_reason, now, commit, dirty=dirty, path=lock_path)
+        lock = amend(plan, spec_path, amend_reason, now, commit, dirty=dirty, path=lock_path)
     else:
-        lock = freeze(plan.spec, spec_path, now, commit, dirty=dirty, path=lock_path, profile=plan.profile)
+        lock = freeze(plan, spec_path, now, commit, dirty=dirty, path=lock_path, profile=plan.profile)
     repo = repository_root(spec_path.resolve().parent)
     out = Path(out_dir) if out_dir else repo / "reports" / plan.spec.name
     out.mkdir(parents=True, exist_ok=True)
@@ -52,7 +49,7 @@ def preregistration_context(plan, spec_path: Path, lock: Lock) -> dict[str, Any]
         "spec": spec, "profile": plan.profile,
         "spec_file": _shown(spec_path, repo), "lock": lock, "lock_file": _shown(lock.path, repo),
         "correction": CORRECTION_NAMES[spec.decision.correction],
-        "hypotheses": [_hypothesis(hid, h, spec, plan) for hid, h in spec.hypotheses.items()],
+        "hypotheses": [_hypothesis(h, spec, plan) for h in plan.hypotheses.values()],
         "design": _design(spec),
         "stages": _stages(plan),
         "data": [_source(name, src, plan.data.get(name)) for name, src in spec.data.items()],
@@ -69,30 +66,22 @@ def _shown(path: Path, repo: Path) -> str:
     return str(path.relative_to(repo)) if path.is_relative_to(repo) else path.name
 
 
-def _hypothesis(hid: str, h, spec, plan) -> dict[str, Any]:
-    reads = set(plan.hypothesis_reads.get(hid, ()))
-    try:
-        parsed = parse_measure(h.measure)
-        measure = format_measure(parsed)
-        reads |= {u.source for u in column_uses(parsed) if u.source in spec.data}
-    except MeasureError:
-        measure = h.measure
+def _hypothesis(h, spec, plan) -> dict[str, Any]:
+    """`h`: the compiler's CompiledHypothesis."""
+    reads = set(plan.hypothesis_reads.get(h.id, ())) | {s for s in h.reads if s in spec.data}
     iv, test = h.interval, h.test
+    unit = f"resampling unit `{h.unit}`" + (" (inferred)" if h.unit_inferred else "")
     interval = "none (point estimate)" if iv.method == "none" else (
         f"{iv.level * 100:g}% {INTERVALS[iv.method]}"
-        + ("" if iv.method == "fisher_z" else f", resampling unit `{iv.unit}`, {iv.n_resamples:,} resamples"))
+        + ("" if iv.method == "fisher_z" else f", {unit}, {iv.n_resamples:,} resamples"))
     if test is None:
         test_text = "none"
     else:
-        alpha = test.alpha if test.alpha is not None else spec.decision.alpha
-        alternative = test.alternative or {">": "greater", ">=": "greater", "<": "less",
-                                           "<=": "less"}.get(parse_expect(h.expect).comparator, "two-sided")
         extra = f", {test.n_permutations:,} permutations" if test.method == "permutation" else ""
-        test_text = f"{test.method}, {alternative}, alpha {alpha:g}{extra}"
-    return {"id": hid, "kind": h.kind, "statement": h.statement, "measure": measure,
-            "expect": str(parse_expect(h.expect)), "interval": interval, "test": test_text,
-            "gate": h.when, "reads": sorted(reads),
-            "rule": decision_rule(h, spec.decision)}
+        test_text = f"{test.method}, {h.test_alternative}, alpha {h.alpha:g}{extra}"
+    return {"id": h.id, "kind": h.kind, "statement": h.statement, "measure": h.measure_text,
+            "expect": str(h.expect), "interval": interval, "test": test_text,
+            "gate": str(h.gate) if h.gate else None, "reads": sorted(reads), "rule": h.rule}
 
 
 class _NoSource:

@@ -11,7 +11,7 @@ wrong side of the threshold) or Fisher z's. Exploratory hypotheses are uncorrect
 """
 from __future__ import annotations
 
-from .thresholds import parse_expect
+from ..thresholds import ALTERNATIVES as ALTERNATIVE
 
 INTERVALS = {"bca": "BCa", "percentile": "percentile", "basic": "basic", "fisher_z": "Fisher-z"}
 CORRECTIONS = {"holm": "Holm-corrected ", "bonferroni": "Bonferroni-corrected ",
@@ -20,19 +20,17 @@ CORRECTIONS = {"holm": "Holm-corrected ", "bonferroni": "Bonferroni-corrected ",
 SIDES = {">": ("above {t}", "at or below {t}"), ">=": ("at or above {t}", "below {t}"),
          "<": ("below {t}", "at or above {t}"), "<=": ("at or below {t}", "above {t}"),
          "between": ("within [{t}, {u}]", "outside [{t}, {u}]")}
-ALTERNATIVE = {">": "greater", ">=": "greater", "<": "less", "<=": "less"}
 
 
-def decision_rule(hypothesis, decision, kind: str | None = None) -> str:
-    """`hypothesis`: spec_model.Hypothesis; `decision`: spec_model.Decision; `kind`
-    overrides the hypothesis's own (a confirmatory one demoted after the lock)."""
-    expect = parse_expect(hypothesis.expect)
+def decision_rule(expect, interval, test, decision, kind: str) -> str:
+    """`expect`: thresholds.Expect; `interval`, `test`, `decision`: the spec_model ones
+    (the interval's unit resolved); `kind`: confirmatory (corrected) or exploratory."""
     t = _g(expect.threshold)
     c = expect.comparator
-    p = _p_clause(hypothesis, decision, c, kind or hypothesis.kind)
-    iv = hypothesis.interval
+    p = _p_clause(test, interval, decision, c, kind)
+    iv = interval
     if iv.method == "none":
-        if hypothesis.test is not None:
+        if test is not None:
             return (f"supported when {p}; refuted when the test in the opposite direction is "
                     "significant; otherwise inconclusive")
         return (f"supported when the estimate is {expect}; refuted otherwise "
@@ -50,14 +48,13 @@ def decision_rule(hypothesis, decision, kind: str | None = None) -> str:
             f"wholly {no}; otherwise inconclusive")
 
 
-def _p_clause(hypothesis, decision, comparator: str, kind: str) -> str:
-    test = hypothesis.test
+def _p_clause(test, interval, decision, comparator: str, kind: str) -> str:
     alpha = test.alpha if test is not None and test.alpha is not None else decision.alpha
     corrected = CORRECTIONS[decision.correction] if kind == "confirmatory" else ""
     if test is not None:
         alternative = test.alternative or ALTERNATIVE.get(comparator, "two-sided")
         return f"the {corrected}p < {alpha:g} ({test.method} test, {alternative})"
-    source = "Fisher-z" if hypothesis.interval.method == "fisher_z" else "bootstrap"
+    source = "Fisher-z" if interval.method == "fisher_z" else "bootstrap"
     alternative = ALTERNATIVE.get(comparator, "both bounds" if comparator == "between" else "two-sided")
     return f"the {corrected}{source} p < {alpha:g} ({alternative})"
 

@@ -18,10 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .fingerprint import canonical_json, sha256_text
-from .measure import MeasureError, parse_measure
-from .measure_format import format_measure
-from .thresholds import parse_expect, parse_gate
+from ..fingerprint import canonical_json, sha256_text
 
 LOCK_FORMAT = 1
 LOCKED_SECTIONS = ("question", "seed", "data", "models", "conditions", "stages", "hypotheses", "decision")
@@ -62,32 +59,29 @@ class Lock:
 
 # ------------------------------------------------------------------ content
 
-def confirmatory_content(spec) -> dict[str, Any]:
-    """The canonical, JSON-able part of `spec` that a pre-registration freezes.
+def confirmatory_content(plan) -> dict[str, Any]:
+    """The canonical, JSON-able part of a compiled spec that a pre-registration freezes.
 
     exclude_none: a field the spec leaves unset is absent, so a future optional
     field does not change the hash of every existing lock. Measures, thresholds
-    and gates are stored in canonical spelling, so `>0.5` and `> 0.5` agree.
+    and gates are the compiler's parsed ones in canonical spelling (`>0.5` and
+    `> 0.5` agree), and the resampling unit is the one the run uses (declared or
+    inferred).
     """
-    dumped = spec.model_dump(mode="json", exclude_none=True)
+    dumped = plan.spec.model_dump(mode="json", exclude_none=True)
     out = {key: dumped[key] for key in LOCKED_SECTIONS if key in dumped}
-    for stage in out.get("stages", {}).values():
+    for name, stage in out.get("stages", {}).items():
         stage.pop("doc", None)
-        if stage.get("when"):
-            stage["when"] = _canonical(stage["when"], lambda t: str(parse_gate(t)))
-    for hyp in out.get("hypotheses", {}).values():
-        hyp["measure"] = _canonical(hyp["measure"], lambda t: format_measure(parse_measure(t)))
-        hyp["expect"] = _canonical(hyp["expect"], lambda t: str(parse_expect(t)))
-        if hyp.get("when"):
-            hyp["when"] = _canonical(hyp["when"], lambda t: str(parse_gate(t)))
+        if name in plan.stage_gates:
+            stage["when"] = str(plan.stage_gates[name])
+    for hid, hyp in out.get("hypotheses", {}).items():
+        compiled = plan.hypotheses[hid]
+        hyp["measure"] = compiled.measure_text
+        hyp["expect"] = str(compiled.expect)
+        hyp.setdefault("interval", {})["unit"] = compiled.unit
+        if compiled.gate is not None:
+            hyp["when"] = str(compiled.gate)
     return out
-
-
-def _canonical(text: str, fmt) -> str:
-    try:
-        return fmt(text)
-    except MeasureError:  # only reachable for unchecked specs: keep what was written
-        return text.strip()
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -144,14 +138,15 @@ def _spec_name(spec_path: Path) -> str:
     return name if isinstance(name, str) else spec_path.stem
 
 
-def freeze(spec, spec_path: str | Path, now: datetime | None = None, commit: str | None = None,
+def freeze(plan, spec_path: str | Path, now: datetime | None = None, commit: str | None = None,
            *, dirty: bool | None = None, path: Path | None = None, profile: str | None = None) -> Lock:
-    """Write a new lock for `spec`. Same hash as an existing lock: returns it untouched.
+    """Write a new lock for a compiled spec (`plan`). Same hash as an existing lock: returns it untouched.
     A different hash: LockExists, naming the file and the changed fields.
 
     `commit=None` reads git HEAD of the spec's repository; tests pass one (and `now`)."""
+    spec = plan.spec
     path = Path(path) if path else lock_path(spec_path, spec.name)
-    content = confirmatory_content(spec)
+    content = confirmatory_content(plan)
     digest = content_hash(content)
     existing = read_lock(path)
     if existing is not None:
@@ -170,18 +165,18 @@ def freeze(spec, spec_path: str | Path, now: datetime | None = None, commit: str
     return lock
 
 
-def amend(spec, spec_path: str | Path, reason: str, now: datetime | None = None,
+def amend(plan, spec_path: str | Path, reason: str, now: datetime | None = None,
           commit: str | None = None, *, dirty: bool | None = None, path: Path | None = None) -> Lock:
     """Record an amendment: the lock takes the spec's current content and hash, keeps
     its original `frozen_at`, and lists what changed, when and why."""
-    path = Path(path) if path else lock_path(spec_path, spec.name)
+    path = Path(path) if path else lock_path(spec_path, plan.spec.name)
     if not isinstance(reason, str) or not reason.strip():
         raise LockError(f"{path}: an amendment needs a reason, e.g. --reason \"threshold was a typo\"")
     lock = read_lock(path)
     if lock is None:
         raise LockError(f"{path}: there is no pre-registration to amend; run `specc prereg SPEC` "
                         "first to freeze one")
-    content = confirmatory_content(spec)
+    content = confirmatory_content(plan)
     digest = content_hash(content)
     if digest == lock.hash:
         return lock  # nothing changed: nothing to record
@@ -216,7 +211,7 @@ def _git(spec_path: Path, commit: str | None, dirty: bool | None) -> tuple[str |
     """(HEAD commit, whether the work tree has changes) of the spec's repository."""
     if commit is not None:
         return commit, bool(dirty)
-    from .datafiles import repository_root
+    from ..datafiles import repository_root
     repo = repository_root(spec_path.resolve().parent)
 
     def git(*args: str) -> str | None:
