@@ -17,6 +17,7 @@ PARTS = {"compiler": "compiler", "ops": "ops", "runtime": "runtime", "verdicts":
 PARSERS = {"parse_measure", "parse_expect", "parse_gate", "tokenize", "TokenCursor", "_Parser",
            "_GateParser", "compile_hypothesis", "compile_hypotheses"}
 PARSER_MODULES = {"measure", "measure_lexer", "measure_where", "thresholds", "gates"}
+CORE = ("__init__", "names", "registry")     # the rest of specc/ is the CLI, on top
 
 
 def _modules():
@@ -26,8 +27,8 @@ def _modules():
 
 
 def _part_of(folder: str, path: Path) -> str:
-    if folder == "specc":   # the CLI sits on top; the rest of specc/ (names, registry) at the bottom
-        return "cli" if path.stem in ("cli", "__main__") else "core"
+    if folder == "specc":   # names and the registry at the bottom; the CLI and CI on top
+        return "core" if path.stem in CORE else "cli"
     return folder
 
 
@@ -53,11 +54,9 @@ def _target(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != "specc":
         return None
-    if len(parts) == 1 or parts[1] in ("names", "registry", "__init__"):
+    if len(parts) == 1 or parts[1] in CORE:
         return "core"
-    if parts[1] in ("cli", "__main__"):
-        return "cli"
-    return parts[1] if parts[1] in PARTS else "core"
+    return parts[1] if parts[1] in PARTS else "cli"
 
 
 def test_no_import_cycle_between_parts():
