@@ -9,7 +9,7 @@ import itertools
 from typing import Any
 
 from .errors import Diagnostics, names_hint
-from .spec_model import Conditions
+from .spec_model import MAX_SEED, Conditions
 
 
 def design_rows(conditions: Conditions, diags: Diagnostics) -> tuple[list[str], list[dict[str, Any]]]:
@@ -55,7 +55,21 @@ def design_rows(conditions: Conditions, diags: Diagnostics) -> tuple[list[str], 
             rows.append(dict(extra))
     if groups and not rows:
         diags.error(("conditions",), "the design is empty: exclude removes every condition")
+    _check_seeds(conditions, diags)
     return names, rows
+
+
+def _check_seeds(conditions: Conditions, diags: Diagnostics) -> None:
+    """Values of a `seed` axis become the tasks' seeds: they must be seeds numpy accepts."""
+    where = [(("conditions", "seed", i), v) for i, v in enumerate(conditions.axes.get("seed", []))]
+    where += [(("conditions", "zip", g, "seed", i), v) for g, group in enumerate(conditions.zip)
+              for i, v in enumerate(group.get("seed", []))]
+    where += [(("conditions", "include", i, "seed"), row["seed"]) for i, row in enumerate(conditions.include)
+              if "seed" in row]
+    for path, v in where:
+        if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v <= MAX_SEED:
+            diags.error(path, f"seed {v} is outside 0..{MAX_SEED}",
+                        "seeds are non-negative and below 2**32 (numpy's seeding takes no more)")
 
 
 def _merge(parts: tuple[dict, ...]) -> dict[str, Any]:

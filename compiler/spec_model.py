@@ -19,6 +19,9 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 # Axis values: plain scalars only, never coerced ("1" stays a string, 1 an int).
 AxisValue = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+# Seeds reach numpy's legacy seeding through transformers' set_seed, which takes 0..2**32-1:
+# a bigger seed would pass validation and then fail the task.
+MAX_SEED = 2**32 - 1
 
 
 class Strict(BaseModel):
@@ -292,7 +295,8 @@ class Spec(Strict):
     title: str = Field(min_length=1)
     question: str = Field(min_length=1)
     authors: list[str] = Field(default_factory=list)
-    seed: int = Field(0, ge=0, description="Seed for every task whose condition has no `seed` axis.")
+    seed: int = Field(0, ge=0, le=MAX_SEED,
+                      description="Seed for every task whose condition has no `seed` axis (0..2**32-1).")
     data: dict[Name, DataSource] = Field(default_factory=dict)
     models: dict[Name, ModelSpec] = Field(default_factory=dict)
     conditions: Conditions = Field(default_factory=Conditions)

@@ -1,10 +1,12 @@
 """Load YAML safely, keeping the line and column of every key and value.
 
 Why not `yaml.safe_load`: it forgets positions, accepts YAML 1.1 booleans
-(`no` -> False, the "Norway problem"), silently keeps the last of duplicate keys,
-and expands aliases without bound (a "billion laughs" file exhausts memory).
-Here we compose the node tree ourselves, construct plain Python values from it,
-and record a `SourceMap` from key paths to positions.
+(`no` -> False, the "Norway problem") and YAML 1.1 numbers (`010` -> 8 in octal,
+`3:1` -> 181 in base 60), silently keeps the last of duplicate keys, and expands
+aliases without bound (a "billion laughs" file exhausts memory). Here we compose
+the node tree ourselves (nesting bounded before Python's recursion limit), resolve
+scalars by the YAML 1.2 core schema, construct plain Python values from it, and
+record a `SourceMap` from key paths to positions.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from .errors import Diagnostic, SpecErrors
 MAX_BYTES = 4 * 1024 * 1024      # a spec is a plan, not a data set
 MAX_NODES = 200_000              # after alias expansion
 MAX_DEPTH = 64                   # also stops self-referential aliases
+# Integers a spec may hold: 64-bit signed. Seeds, steps and sizes all fit; a 5,000-digit
+# number is a mistake or an attack (Python refuses to parse more than 4,300 digits anyway).
+MAX_INT = 2**63 - 1
 
 _STR, _INT, _FLOAT, _BOOL, _NULL, _TS = (
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
@@ -27,20 +32,58 @@ _MAP, _SEQ, _MERGE = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose booleans are only true/false (YAML 1.2 core schema)."""
+    """SafeLoader resolving plain scalars by the YAML 1.2 core schema, with bounded nesting.
+
+    Booleans are only true/false; integers are decimal (`010` is 10), `0o17` or `0x1F`
+    (never YAML 1.1 octal `010`, binary or base-60 `3:1`, which stay strings); floats are
+    decimal with an optional exponent (`1e3`) or .inf/.nan. Underscores between digits
+    (`1_000`) are kept from YAML 1.1: they mean what they say.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        # PyYAML composes recursively: 500 nested `[` would end in a RecursionError.
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooDeepText(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
+_INT_RX = re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$")
+_FLOAT_RX = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _first in "tTfF":
     _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list(_first))
+# An int wins over a float: resolvers are tried in the order they were added.
+_Loader.add_implicit_resolver(_INT, _INT_RX, list("-+0123456789"))
+_Loader.add_implicit_resolver(_FLOAT, _FLOAT_RX, list("-+0123456789."))
 
 
 _PLAIN = "specs hold plain data: strings, numbers, booleans, lists and mappings"
-# YAML 1.2 reads 1e3 as a number; PyYAML's 1.1 resolver wants a dot (1.0e3).
-_Loader.add_implicit_resolver(_FLOAT, re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def yaml12_int(text: str) -> int:
+    """A YAML 1.2 core integer (plus digit-separating underscores); ValueError when it is
+    not one or lies outside 64 bits."""
+    if not _INT_RX.match(text):
+        raise ValueError(f"{text!r} is not a YAML 1.2 integer")
+    t = text.replace("_", "")
+    if t[:2] in ("0o", "0x"):
+        value = int(t[2:], 8 if t[1] == "o" else 16) if len(t) <= 20 else MAX_INT + 1
+    else:
+        digits = t.lstrip("+-")
+        value = int(t, 10) if len(digits.lstrip("0")) <= 19 else MAX_INT + 1
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise ValueError(text)
+    return value
 
 
 @dataclass(frozen=True)
@@ -156,7 +199,16 @@ class _Builder:
         if tag == _BOOL:
             return node.value.lower() == "true"
         if tag == _INT:
-            return self._scalars.construct_yaml_int(node)
+            try:
+                return yaml12_int(node.value)
+            except ValueError as exc:
+                if "YAML 1.2" in str(exc):
+                    self.problem(node.start_mark, f"{exc}", "write a decimal integer like 10, or 0o17 / 0x1F")
+                    return 0
+                shown = node.value if len(node.value) <= 24 else f"{node.value[:12]}…({len(node.value)} characters)"
+                self.problem(node.start_mark, f"integer {shown} does not fit in 64 bits",
+                             f"integers in a spec lie between -2**63 and 2**63-1; quote it to keep it as text")
+                return 0
         if tag == _FLOAT:
             return self._scalars.construct_yaml_float(node)
         self.problem(node.start_mark, f"YAML tag {tag!r} is not allowed in a spec", _PLAIN)
@@ -170,6 +222,14 @@ class _TooBig(Exception):
 
 class _TooDeep(_TooBig):
     pass
+
+
+class _TooDeepText(yaml.YAMLError):
+    """Raised while composing: the text itself nests deeper than MAX_DEPTH."""
+
+    def __init__(self, mark):
+        super().__init__("too deep")
+        self.mark = mark
 
 
 def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str | None:
@@ -202,6 +262,9 @@ def load_yaml_text(text: str, file: str) -> tuple[Any, SourceMap]:
             root = loader.get_single_node()
         finally:
             loader.dispose()
+    except _TooDeepText as exc:
+        raise SpecErrors([Diagnostic(file, *_at(exc.mark), f"spec nests deeper than {MAX_DEPTH} levels",
+                                     "a spec is a plan: flatten the structure")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = _at(mark) if mark else (1, 1)

@@ -64,3 +64,29 @@ def test_syntax_error_has_position():
 
 def test_empty_file():
     assert errors("") == [(1, 1, "spec is empty")]
+
+
+def test_yaml_12_numbers():
+    """YAML 1.1 octal (`010` -> 8) and base 60 (`3:1` -> 181) changed a spec's meaning silently."""
+    data, _ = load_yaml_text("a: 010\nb: 3:1\nc: 0o17\nd: 0x1F\ne: 1_000\nf: 1:30.5\ng: 1e3\nh: -7\n"
+                             "i: .5\nj: 0b101\n", "s.yaml")
+    assert data == {"a": 10, "b": "3:1", "c": 15, "d": 31, "e": 1000, "f": "1:30.5", "g": 1000.0,
+                    "h": -7, "i": 0.5, "j": "0b101"}
+    assert type(data["a"]) is int and type(data["g"]) is float
+
+
+def test_deep_nesting_is_an_error_not_a_recursion_error():
+    (line, col, message), = errors("a: " + "[" * 500 + "]" * 500 + "\n")
+    assert (line, message) == (1, "spec nests deeper than 64 levels")
+    (line, _, message), = errors("".join("  " * i + "k:\n" for i in range(300)) + "  " * 300 + "k: 1\n")
+    assert (line, message) == (64, "spec nests deeper than 64 levels")
+
+
+def test_integers_beyond_64_bits_are_errors():
+    (_, _, message), = errors("a: " + "9" * 5000 + "\n")
+    assert message == "integer 999999999999…(5000 characters) does not fit in 64 bits"
+    (_, _, message), = errors("a: 9223372036854775808\n")
+    assert message == "integer 9223372036854775808 does not fit in 64 bits"
+    assert load_yaml_text("a: -9223372036854775808\n", "s.yaml")[0] == {"a": -2**63}
+    (_, _, message), = errors("a: !!int 0b11\n")
+    assert message == "'0b11' is not a YAML 1.2 integer"
