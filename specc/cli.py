@@ -13,17 +13,18 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from specc.compiler.errors import SpecErrors
+from specc.terminal import SafeConsole
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="specc: compile a research spec into a reproducible, cached run.")
 # Piped output (CI logs, files) gets wide tables instead of rich's 80-column default.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
+# Safe consoles: a name or message holding terminal escape sequences is shown, never obeyed.
+out = SafeConsole(highlight=False, soft_wrap=True, width=_WIDTH)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH)
 
 EXIT_SPEC_ERROR = 2
 EXIT_INTERNAL = 3

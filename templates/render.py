@@ -8,6 +8,7 @@ Markdown, and `md` / `code` escape user strings where Markdown needs it (table c
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,23 @@ TEMPLATES = Path(__file__).resolve().parent
 MISSING = "—"
 
 
+# Bare URLs GitHub would turn into links: `http://`, `https://`, `ftp://`, `www.`.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp)(:)(?=//)|\b(www)(\.)")
+
+
 def md(value: Any) -> str:
     """A user string made safe for one Markdown table cell: backslashes, `|` and `<`
-    escaped (GitHub would drop `<eos>` as an HTML tag), one line, trimmed."""
+    escaped (GitHub would drop `<eos>` as an HTML tag), one line, trimmed.
+
+    Links and images are neutralised: `[` and `]` are escaped, so `![x](https://host/p.png)`
+    in a title never makes a reader's browser fetch a remote image (a tracking pixel) and
+    `[docs](https://evil)` never becomes a link; bare URLs are broken up (`https\\://`) so
+    GitHub's autolinker leaves them as text. The rendered text reads the same."""
     if value is None:
         return MISSING
-    text = str(value).replace("\\", "\\\\").replace("|", r"\|").replace("<", "&lt;")
+    text = (str(value).replace("\\", "\\\\").replace("|", r"\|").replace("<", "&lt;")
+            .replace("[", r"\[").replace("]", r"\]"))
+    text = _AUTOLINK.sub(lambda m: f"{m[1]}\\:" if m[1] else f"{m[3]}\\.", text)
     return " ".join(text.splitlines()).strip()
 
 

@@ -58,3 +58,16 @@ def test_strict_undefined_and_sandbox():
 def test_whitespace_control():
     text = environment().from_string("{% for x in xs %}\n- {{ x }}\n{% endfor %}\n").render(xs=[1, 2])
     assert text == "- 1\n- 2\n"
+
+
+def test_md_neutralises_images_and_links():
+    """A title must not make a reader's browser load a remote image, or hide a link."""
+    from markdown_it import MarkdownIt
+    hostile = "![pixel](https://e.vil/p.png?u=1) see [docs](http://e.vil) <img src=x> www.e.vil/x"
+    shown = md(hostile)
+    tokens = [t for block in MarkdownIt("commonmark").parse(f"| a |\n|---|\n| {shown} |\n") for t in
+              [block, *(block.children or [])]]
+    assert not [t for t in tokens if t.type in ("image", "link_open", "html_inline")]
+    assert "https\\://e.vil" in shown and "www\\.e.vil" in shown
+    rendered = MarkdownIt("commonmark").render(shown)
+    assert "![pixel](https://e.vil/p.png?u=1) see [docs](http://e.vil)" in rendered  # reads the same
