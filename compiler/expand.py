@@ -57,6 +57,7 @@ class StagePlan:
     memory: int | None
     upstream: tuple[str, ...]
     when: str | None
+    code: str | None = None        # a plugin op's source digest (in its keys)
 
     def hours(self, tasks: list[Task], device_flops: float) -> float:
         costs = {c: gpu_hours(cost.flops, device_flops) for c, cost in self.costs.items()}
@@ -102,7 +103,10 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
     over = info.over
     base_axes = [a for a in over if a in design_axes]
     derived = [a for a in over if a not in design_axes]
-    static = sha256_text(canonical_json({"op": info.op.name, "version": info.op.version, "env": env}))
+    static = {"op": info.op.name, "version": info.op.version, "env": env}
+    if info.op.source_digest:  # a plugin op: its code, not only its version
+        static["code"] = info.op.source_digest
+    static = sha256_text(canonical_json(static))
 
     # Params, their digest and cost: once per combination of the axes they use.
     resolved: dict[tuple, dict] = {}
@@ -211,7 +215,8 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
                               cost_key, sizes[cost_key]))
     res = info.stage.resources
     return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, key_parts, costs,
-                     res.gpus, res.cpus, res.memory, tuple(sorted(info.upstream)), info.stage.when)
+                     res.gpus, res.cpus, res.memory, tuple(sorted(info.upstream)), info.stage.when,
+                     info.op.source_digest)
 
 
 def _derived_index(derived, base_axes, provided, infos, stages, tasks) -> list[tuple]:

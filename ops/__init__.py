@@ -13,6 +13,8 @@ the same variable and the modules importable (specc forwards the variable).
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
 import os
 
@@ -53,8 +55,20 @@ def _plugin_ops() -> list[Op]:
             if not isinstance(op, Op) or "." not in op.name:
                 raise PluginError(f"{PLUGINS_ENV}: {name}: {op!r} is not an Op with a dotted name "
                                   "(e.g. 'mylab.probe')")
-        found += ops
+        digest = _source_digest(module)
+        found += [dataclasses.replace(op, source_digest=digest) for op in ops]
     return found
+
+
+def _source_digest(module) -> str:
+    """sha256 of the module's source file (a package: its __init__); of its name when it
+    has no file (a module built in memory), which only its version then distinguishes."""
+    path = getattr(module, "__file__", None)
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except (OSError, TypeError):
+        return hashlib.sha256(module.__name__.encode()).hexdigest()
 
 
 OPS: Registry[Op] = Registry("op")

@@ -112,6 +112,10 @@ class Op:
     # Axes this op adds for downstream stages, e.g. train.pretrain -> checkpoint.
     axes: Callable[[Any], dict[str, list]] | None = None
     run: Callable[..., Any] | None = field(default=None, compare=False)
+    # Plugin ops only: sha256 of the plugin module's source, part of every cache key, so a
+    # plugin edited without bumping its version never reuses stale artifacts. Built-in ops
+    # are covered by the specc version in the environment fingerprint.
+    source_digest: str | None = field(default=None, compare=False)
 
     def execute(self, *args: Any, **kwargs: Any) -> Any:
         if self.run is None:

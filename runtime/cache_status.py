@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .payload import key_parts
 
 # In the order a reason is looked for: the most specific cause first.
-_PART_REASONS = (("op", "op version changed"), ("env", "environment changed"),
+_PART_REASONS = (("op", "op version or code changed"), ("env", "environment changed"),
                  ("params", "params changed"), ("models", "model definition changed"),
                  ("data", "data changed"), ("condition", "condition changed"),
                  ("upstream", "upstream changed"))

@@ -52,7 +52,8 @@ class TaskPayload:
 def key_parts(plan, task) -> dict[str, Any]:
     """What a task's cache key covers, digest by digest, so a miss can say why."""
     st = plan.stages[task.stage]
-    return {"op": f"{st.op}@{st.version}", "env": plan.env, **st.parts[task.combo],
+    code = f"+code:{st.code[:12]}" if st.code else ""
+    return {"op": f"{st.op}@{st.version}{code}", "env": plan.env, **st.parts[task.combo],
             "condition": [list(kv) for kv in task.condition],
             "upstream": sorted(plan.tasks[i].key for i, _ in task.inputs)}
 
