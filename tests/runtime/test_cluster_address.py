@@ -27,19 +27,23 @@ def _free_port() -> int:
 # token on the head, on every worker node and for the driver (`specc run --address`).
 CLUSTER_ENV = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), "RAY_USAGE_STATS_ENABLED": "0"}
 
+# The ray CLI of this interpreter (a bare `ray` on PATH may belong to another Python whose
+# workers cannot import specc).
+RAY = (sys.executable, "-m", "ray.scripts.scripts")
+
 
 @pytest.fixture
 def ray_head(tmp_path):
     port = _free_port()
     # The head gets the plugin variables the way a cluster's nodes would: in their environment.
     env = {**os.environ, **CLUSTER_ENV}
-    head = subprocess.Popen(["ray", "start", "--head", f"--port={port}", "--num-cpus=2", "--block",
+    head = subprocess.Popen([*RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--block",
                              "--include-dashboard=false"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     address = f"127.0.0.1:{port}"
     try:  # the head is taken down even when it never came up
         deadline = time.time() + 90
-        while subprocess.run(["ray", "status", f"--address={address}"], env=env,
+        while subprocess.run([*RAY, "status", f"--address={address}"], env=env,
                              capture_output=True).returncode != 0:
             assert head.poll() is None, "ray start --head exited"
             assert time.time() < deadline, "the Ray head did not come up"
@@ -73,5 +77,5 @@ def test_run_against_a_second_ray_head_on_localhost(ray_head, tmp_path):
     second = specc_run(changed)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "3 cached" in second.stdout and "2 succeeded" in second.stdout
-    status = subprocess.run(["ray", "status", f"--address={ray_head}"], env=env, capture_output=True, text=True)
+    status = subprocess.run([*RAY, "status", f"--address={ray_head}"], env=env, capture_output=True, text=True)
     assert status.returncode == 0
