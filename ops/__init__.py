@@ -22,7 +22,7 @@ from specc.registry import Registry
 
 from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataStats, ModelRef,
                   Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)
-from .analyse import bootstrap, corpus_stats, correlate, effect_size, variance_ratio
+from .analyse import corpus_stats, correlate
 from .eval import logprob_pairs, multiple_choice, perplexity
 from .probe import activations, diff_means, graft, linear, logit_lens, steer
 from .train import dpo, orpo, pretrain, sft, tokenizer
@@ -35,7 +35,7 @@ _MODULES = (
     # probe
     activations, linear, logit_lens, diff_means, steer, graft,
     # analyse
-    corpus_stats, correlate, bootstrap, effect_size, variance_ratio,
+    corpus_stats, correlate,
 )
 
 PLUGINS_ENV = "SPECC_PLUGINS"

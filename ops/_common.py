@@ -68,22 +68,26 @@ def placeholders(text: str, what: str) -> list[str]:
 def _check_layers(value: object, handler: object) -> object:
     # Validated by hand, not by the union below (which only shapes the JSON Schema):
     # a bad value gets one plain message at the field, not one error per union branch.
+    from .probe._layers import parse_entry
     if value == "all":
         return "all"
-    if (isinstance(value, list) and value
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
-        return unique_list(list(value))
-    raise ValueError(f'expected "all" or a non-empty list of layer numbers (integers >= 0), '
-                     f"got {value!r}")
+    if isinstance(value, list) and value:
+        return unique_list([parse_entry(v) for v in value])
+    raise ValueError(f'expected "all" or a non-empty list of layers (indices, negative indices '
+                     f'from the end, fractions of depth, or slices such as "2/3:"), got {value!r}')
 
+
+LayerEntry = int | Annotated[float, Field(ge=0.0, le=1.0)] | Annotated[str, Field(pattern=":")]
 
 Layers = Annotated[
-    Literal["all"] | Annotated[list[NonNegativeInt], Field(min_length=1)],
+    Literal["all"] | Annotated[list[LayerEntry], Field(min_length=1)],
     WrapValidator(_check_layers),
     Field(description=(
         "Transformer blocks to read, 0-based (0 = output of the first block), or \"all\". "
-        "The compiler cannot know a model's depth: a layer past the last block fails at "
-        "run time. Narrow it to cut memory and table size on deep models.")),
+        "Entries: an index, a negative index counting from the last block (-1 = last), a "
+        "fraction of depth (0.5 = the middle block of any model), or a slice FROM:TO of "
+        "those (\"2/3:\" = the last third, \"-4:\" = the last four). An index beyond a "
+        "config-built model's depth is a compile error; otherwise it fails at run time.")),
 ]
 
 Tokenizer = Annotated[

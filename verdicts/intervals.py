@@ -117,6 +117,18 @@ def bootstrap_p(dist: np.ndarray, expect: Expect) -> float:
 _FISHER = {"pearson": (1.0, 3), "spearman": (1.06, 3), "kendall": (0.437, 4)}
 
 
+def fisher_z_interval(r: float, n: int, method: str, level: float) -> tuple[float, float] | None:
+    """Normal-theory interval of a correlation on the atanh scale (None: too few pairs).
+    Shared with analyse.correlate, so one interval has one formula."""
+    scale, lost = _FISHER[method]
+    if n <= lost or not np.isfinite(r):
+        return None
+    se = math.sqrt(scale / (n - lost))
+    z = math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
+    crit = stats.norm.ppf(0.5 + level / 2)
+    return math.tanh(z - crit * se), math.tanh(z + crit * se)
+
+
 def correlation_call(prepared: PreparedMeasure) -> Call | None:
     """The measure's one correlation call, when the measure is exactly that."""
     expr = prepared.measure.expr
@@ -140,9 +152,10 @@ def fisher_z(prepared: PreparedMeasure, level: float, expect: Expect) -> tuple[I
     r = prepared.estimate()
     se = math.sqrt(scale / (n - lost))
     z = math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
-    crit = stats.norm.ppf(0.5 + level / 2)
-    interval = Interval(math.tanh(z - crit * se), math.tanh(z + crit * se), "fisher_z", level,
-                        "pair", n, None)
+    found = fisher_z_interval(r, n, call.func.text, level)
+    if found is None:
+        return None, None, "the correlation is undefined (a constant column)"
+    interval = Interval(*found, "fisher_z", level, "pair", n, None)
     zt = math.atanh(max(min(expect.threshold, 1 - 1e-12), -1 + 1e-12))
     c = expect.comparator
     if c in (">", ">="):

@@ -1,48 +1,80 @@
-"""Corpus statistics for word pairs: how often "A and B" vs "B and A" occur.
+"""Corpus statistics: how often items' words occur, how two sources differ, and whether
+their surface alone tells them apart.
 
-For each item of `items` (a word pair in fields `first`, `second`), counts the
-occurrences in `corpus` of `pattern` filled in both orders, matched as whole
-words, and bins pairs by how frequent they are overall. It is the frequency
-baseline for word-order preferences: does a model prefer "salt and pepper"
-because it saw it more often than "pepper and salt"?
+    statistic: frequency   for each item of `items`, counts in `corpus` of its phrase
+                           (`phrase: FIELD`), or of `pattern` filled with `first` and
+                           `second` in both orders ("salt and pepper" vs "pepper and
+                           salt"); whole words, optionally case-folded; with quantile
+                           bins, to join with scored items by `item`
+    statistic: divergence  unigram and bigram KL between the word distributions of
+                           `corpus` (P) and `other` (Q), add-`smoothing` smoothed over
+                           their joint vocabulary, both ways, and Jensen-Shannon
+    statistic: classifier  held-out accuracy of a bag-of-words logistic regression
+                           telling records of `corpus` from records of `other`
+                           (seeded stratified k-fold): near 0.5 = the sources share
+                           their surface; near 1 = surface statistics separate them
 
-Output: one row per item, the items' own columns carried alongside:
+Words are runs of letters, digits and apostrophes (`\\w+('\\w+)?`). A plain-text
+source is one record per line.
 
-    item       0-based index of the pair in `items`
-    count_ab   occurrences of the pattern with (first, second)
-    count_ba   occurrences with (second, first)
-    total      count_ab + count_ba
-    log_ratio  ln((count_ab + 1) / (count_ba + 1)): add-one smoothed preference
-    freq_bin   quantile bin of total, 0 (rarest) to bins - 1; ties share a bin
+Output, frequency (one row per item, the items' columns carried alongside):
+    item, count (phrase) or count_ab, count_ba, total, log_ratio (pattern),
+    per_million (total per million corpus words), quantile (rank of total in [0, 1]),
+    freq_bin (quantile bin of total, 0 = rarest .. bins-1; ties share a bin)
+Output, divergence (one row per n in 1, 2):
+    n, kl_pq, kl_qp, js, types_p, types_q, tokens_p, tokens_q
+Output, classifier (one row per fold):
+    fold, accuracy, n_test, majority
 
-Cost: CPU only (one pass over the corpus), no model FLOPs.
+Cost: CPU only (passes over the texts), no model FLOPs.
 """
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, field_validator
+import numpy as np
+from pydantic import Field, field_validator, model_validator
 
-from .._common import TextField, data_pass_cost, differs_from, placeholders
+from .._common import ITEMS_COLUMN, Seed, TextField, data_pass_cost, differs_from, placeholders
 from .._op import Cost, CostContext, DataRef, Op, OpParams
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+WORD = re.compile(r"\w+(?:'\w+)?")
 
 
 class Params(OpParams):
+    statistic: Literal["frequency", "divergence", "classifier"] = Field(
+        default="frequency", description="Which statistic (see the op's doc).")
     corpus: DataRef = Field(description=(
-        "Text to count in, usually the models' training data (corpus.train)."))
+        "Text to count in (frequency; usually the models' training data), or the first "
+        "of the two sources compared (divergence, classifier)."))
     text_field: TextField = "text"
-    items: DataRef = Field(description="Word pairs, one record per item.")
-    first: str = Field(min_length=1, description="Field holding word A of each pair.")
-    second: Annotated[str, differs_from("first")] = Field(
-        min_length=1, description="Field holding word B of each pair.")
+    other: DataRef | None = Field(default=None, description=(
+        "The second source (divergence, classifier)."))
+    other_field: str = Field(default="text", min_length=1, description=(
+        "Record field holding the text of `other` (ignored for plain-text files)."))
+    items: DataRef | None = Field(default=None, description="Items whose phrases are counted (frequency).")
+    phrase: Annotated[str | None, ITEMS_COLUMN] = Field(default=None, min_length=1, description=(
+        "Field of each item holding a word or phrase to count as written."))
+    first: Annotated[str | None, ITEMS_COLUMN] = Field(default=None, min_length=1, description=(
+        "Field holding word A of a pair (with `second` and `pattern`)."))
+    second: Annotated[str | None, ITEMS_COLUMN, differs_from("first")] = Field(
+        default=None, min_length=1, description="Field holding word B of a pair.")
     pattern: str = Field(default="{first} and {second}", description=(
-        "Phrase to count, with {first} and {second} where the words go; counted once "
-        "as written and once with the words swapped. Change it for \"A or B\" etc."))
+        "Phrase counted for pairs, with {first} and {second} where the words go; counted "
+        "once as written and once with the words swapped."))
     lowercase: bool = Field(default=True, description=(
-        "Match case-insensitively (default), so sentence-initial \"Salt and pepper\" "
-        "counts too."))
+        "Match case-insensitively (default), so sentence-initial words count too."))
     bins: int = Field(default=5, gt=0, description=(
-        "Number of frequency bins (quantiles of total). 1 disables binning."))
+        "Frequency bins (quantiles of the count). 1 disables binning."))
+    smoothing: float = Field(default=1.0, gt=0.0, description=(
+        "Add-k smoothing of the divergence's counts over the joint vocabulary."))
+    folds: int = Field(default=5, ge=2, description="Cross-validation folds of the classifier.")
+    seed: Seed = None
 
     @field_validator("pattern")
     @classmethod
@@ -53,14 +85,142 @@ class Params(OpParams):
                              f"other placeholder; got {names}")
         return value
 
+    @model_validator(mode="after")
+    def _needs(self) -> "Params":
+        if self.statistic == "frequency":
+            if self.items is None:
+                raise ValueError("statistic frequency counts the phrases of `items`: set items")
+            if (self.phrase is None) == (self.first is None or self.second is None):
+                raise ValueError("set either `phrase` or both `first` and `second` (with pattern)")
+        elif self.other is None:
+            raise ValueError(f"statistic {self.statistic} compares two sources: set `other`")
+        return self
+
+
+def words(text: str, lowercase: bool) -> list[str]:
+    return WORD.findall(text.lower() if lowercase else text)
+
+
+def records(ctx, name: str, field: str) -> list[str]:
+    ds = ctx.data(name)
+    column = "text" if ctx.data_kind(name) == "text" else field
+    if column not in ds.column_names:
+        raise KeyError(f"data source {name!r} has no field {column!r} (it has {', '.join(ds.column_names)})")
+    return [str(t) for t in ds[column]]
+
+
+def run(p: Params, ctx) -> "pd.DataFrame":
+    texts = records(ctx, p.corpus, p.text_field)
+    if p.statistic == "frequency":
+        return frequency(p, ctx, texts)
+    other = records(ctx, p.other, p.other_field)
+    return divergence(p, texts, other) if p.statistic == "divergence" else classifier(p, texts, other)
+
+
+def ngram_counts(texts: list[str], n: int, lowercase: bool) -> Counter:
+    counts: Counter = Counter()
+    for text in texts:
+        w = words(text, lowercase)
+        counts.update(zip(*(w[i:] for i in range(n))))
+    return counts
+
+
+def frequency(p: Params, ctx, texts: list[str]) -> "pd.DataFrame":
+    import pandas as pd
+
+    from ..eval._items import with_item_columns
+    items = ctx.data(p.items).to_pandas().reset_index(drop=True)
+    phrases = ([[str(v)] for v in items[p.phrase]] if p.phrase else
+               [[p.pattern.format(first=a, second=b), p.pattern.format(first=b, second=a)]
+                for a, b in zip(items[p.first], items[p.second])])
+    wanted = {tuple(words(ph, p.lowercase)) for pair in phrases for ph in pair}
+    lengths = {len(w) for w in wanted if w}
+    counts: Counter = Counter()
+    total_words = 0
+    for text in texts:   # one pass; only n-grams of the lengths asked for are counted
+        w = words(text, p.lowercase)
+        total_words += len(w)
+        for n in lengths:
+            counts.update(g for g in zip(*(w[i:] for i in range(n))) if g in wanted)
+    found = [[counts[tuple(words(ph, p.lowercase))] for ph in pair] for pair in phrases]
+    table = pd.DataFrame({"item": np.arange(len(items))})
+    if p.phrase:
+        table["count"] = [f[0] for f in found]
+        total = table["count"]
+    else:
+        table["count_ab"] = [f[0] for f in found]
+        table["count_ba"] = [f[1] for f in found]
+        table["total"] = table["count_ab"] + table["count_ba"]
+        table["log_ratio"] = np.log((table["count_ab"] + 1) / (table["count_ba"] + 1))
+        total = table["total"]
+    table["per_million"] = total / max(total_words, 1) * 1e6
+    table["quantile"] = total.rank(method="average", pct=True) if len(total) else total
+    table["freq_bin"] = _bins(total.to_numpy(), p.bins)
+    ctx.record(corpus_words=total_words)
+    return with_item_columns(table, items, ctx)
+
+
+def _bins(values: np.ndarray, bins: int) -> np.ndarray:
+    """Quantile bin of each value (0 = rarest); equal values always share a bin."""
+    if bins == 1 or len(values) == 0:
+        return np.zeros(len(values), dtype=np.int64)
+    edges = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
+    return np.searchsorted(edges, values, side="right").astype(np.int64)
+
+
+def divergence(p: Params, texts: list[str], other: list[str]) -> "pd.DataFrame":
+    import pandas as pd
+    rows = []
+    for n in (1, 2):
+        cp, cq = ngram_counts(texts, n, p.lowercase), ngram_counts(other, n, p.lowercase)
+        vocab = list(set(cp) | set(cq))
+        a = np.array([cp[g] for g in vocab], dtype=np.float64) + p.smoothing
+        b = np.array([cq[g] for g in vocab], dtype=np.float64) + p.smoothing
+        P, Q = a / a.sum(), b / b.sum()
+        M = (P + Q) / 2
+        rows.append({"n": n, "kl_pq": float(np.sum(P * np.log(P / Q))), "kl_qp": float(np.sum(Q * np.log(Q / P))),
+                     "js": float(0.5 * np.sum(P * np.log(P / M)) + 0.5 * np.sum(Q * np.log(Q / M))),
+                     "types_p": len(cp), "types_q": len(cq),
+                     "tokens_p": int(sum(cp.values())), "tokens_q": int(sum(cq.values()))})
+    return pd.DataFrame(rows)
+
+
+def classifier(p: Params, texts: list[str], other: list[str]) -> "pd.DataFrame":
+    import pandas as pd
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    docs = texts + other
+    y = np.array([0] * len(texts) + [1] * len(other))
+    if min(len(texts), len(other)) < p.folds:
+        raise ValueError(f"each source needs at least {p.folds} records for {p.folds} folds "
+                         f"(got {len(texts)} and {len(other)})")
+    rows = []
+    splitter = StratifiedKFold(p.folds, shuffle=True, random_state=p.seed)
+    for k, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        vectorizer = CountVectorizer(lowercase=p.lowercase, token_pattern=WORD.pattern)
+        x_train = vectorizer.fit_transform([docs[i] for i in train])
+        model = LogisticRegression(max_iter=2000).fit(x_train, y[train])
+        predicted = model.predict(vectorizer.transform([docs[i] for i in test]))
+        majority = max(np.mean(y[train]), 1 - np.mean(y[train]))
+        rows.append({"fold": k, "accuracy": float(np.mean(predicted == y[test])), "n_test": len(test),
+                     "majority": float(majority)})
+    return pd.DataFrame(rows)
+
 
 def columns(p: Params) -> tuple[str, ...]:
-    return ("item", "count_ab", "count_ba", "total", "log_ratio", "freq_bin")
+    if p.statistic == "divergence":
+        return ("n", "kl_pq", "kl_qp", "js", "types_p", "types_q", "tokens_p", "tokens_q")
+    if p.statistic == "classifier":
+        return ("fold", "accuracy", "n_test", "majority")
+    counts = ("count",) if p.phrase else ("count_ab", "count_ba", "total", "log_ratio")
+    return ("item", *counts, "per_million", "quantile", "freq_bin")
 
 
 def cost(p: Params, ctx: CostContext) -> Cost:
-    return data_pass_cost(ctx, p.corpus, "CPU pattern counting over the corpus; no model FLOPs")
+    return data_pass_cost(ctx, p.corpus, "CPU passes over the texts; no model FLOPs")
 
 
-OP = Op(name="analyse.corpus_stats", version=1, params=Params, produces="table", doc=__doc__,
-        cost=cost, columns=columns, carries="items")
+OP = Op(name="analyse.corpus_stats", version=2, params=Params, produces="table", doc=__doc__,
+        cost=cost, columns=columns, carries="items", run=run)

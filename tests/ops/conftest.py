@@ -33,17 +33,12 @@ MINIMAL = {
     "probe.logit_lens": {"model": "tiny", "data": "corpus"},
     "probe.diff_means": {"model": "tiny", "data": "pairs", "positive": "syco",
                          "negative": "candid"},
-    "probe.steer": {"model": "tiny", "directions": "dirs", "layer": 4,
+    "probe.steer": {"model": "tiny", "directions": "dirs", "layers": [4],
                     "alphas": [-4.0, 0.0, 4.0], "items": "pairs", "good": "g", "bad": "b"},
     "probe.graft": {"recipient": "tiny", "donor": "donor", "data": "corpus",
                     "layers": [8, 9, 10, 11]},
     "analyse.corpus_stats": {"corpus": "corpus", "items": "pairs", "first": "a", "second": "b"},
     "analyse.correlate": {"table": "t", "x": "a", "y": "b"},
-    "analyse.bootstrap": {"table": "score", "value": "correct"},
-    "analyse.effect_size": {"table": "steer", "value": "diff", "condition": "alpha",
-                            "treatment": 8, "control": 0},
-    "analyse.variance_ratio": {"table": "score", "value": "correct",
-                               "conditions": ["model", "inject"]},
 }
 
 

@@ -11,8 +11,8 @@ def test_join_with_a_second_table_and_per_columns(params):
     p = params(table="score", x="correct", x_by=["UID"], y_table="humans",
                y="total_mean", y_by=["Condition"], per=["checkpoint"])
     assert p.method == "spearman"
-    assert OP.columns(p) == ("checkpoint", "n", "r", "p_value")
-    assert OP.columns(params()) == ("n", "r", "p_value")
+    assert OP.columns(p) == ("checkpoint", "n", "r", "p_value", "ci_low", "ci_high")
+    assert OP.columns(params()) == ("n", "r", "p_value", "ci_low", "ci_high")
 
 
 @pytest.mark.parametrize("kw,where", [

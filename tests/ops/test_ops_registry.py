@@ -16,8 +16,7 @@ EXPECTED = {
     "eval.logprob_pairs", "eval.multiple_choice", "eval.perplexity",
     "probe.activations", "probe.linear", "probe.logit_lens", "probe.diff_means",
     "probe.steer", "probe.graft",
-    "analyse.corpus_stats", "analyse.correlate", "analyse.bootstrap",
-    "analyse.effect_size", "analyse.variance_ratio",
+    "analyse.corpus_stats", "analyse.correlate",
 }
 ALL = [(n, op) for n, op in OPS.items() if n in BUILTIN]  # not the tests' plugin ops
 
@@ -98,20 +97,14 @@ def test_carries_names_a_data_param(name: str, op: Op):
         assert ref_paths(op.params)[op.carries] == {("data",)}
 
 
-PENDING = [(n, op) for n, op in ALL if op.run is None]
-# The ops of issue 4 (train and evaluate) run; a regression that drops one fails here.
-RUNNING = ("train.tokenizer", "train.pretrain", "train.sft", "train.dpo", "train.orpo",
-           "eval.logprob_pairs", "eval.multiple_choice", "eval.perplexity")
-
-
-@pytest.mark.parametrize("name,op", PENDING, ids=[n for n, _ in PENDING])
-def test_an_op_without_a_run_fails_loudly(name: str, op: Op):
-    with pytest.raises(OpNotImplemented, match=name):
+def test_an_op_without_a_run_fails_loudly():
+    op = Op("x.pending", 1, OpParams, "table", lambda p, c: None, "doc")
+    with pytest.raises(OpNotImplemented, match="x.pending"):
         op.execute()
 
 
-@pytest.mark.parametrize("name", RUNNING)
-def test_train_and_eval_ops_run(name: str):
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_builtin_op_runs(name: str):
     assert callable(OPS.get(name).run)
 
 

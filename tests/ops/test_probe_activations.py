@@ -10,12 +10,13 @@ OP = OPS.get("probe.activations")
 def test_defaults_and_columns(params):
     p = params()
     assert (p.layers, p.site, p.pooling) == ("all", "residual", "last")
-    assert OP.columns(p) == ("item", "layer", "activation")
-    assert OP.columns(params(pooling="all")) == ("item", "layer", "position", "activation")
+    assert OP.columns(p) == ("item", "layer", "shard", "row")
+    assert OP.columns(params(pooling="all")) == ("item", "layer", "position", "shard", "row")
+    assert OP.columns(params(pooling={"end_of": "x"})) == ("item", "layer", "position", "shard", "row")
     assert OP.carries == "data"
 
 
-@pytest.mark.parametrize("kw", [{"layers": [-1]}, {"site": "embed"}, {"pooling": "max"},
+@pytest.mark.parametrize("kw", [{"layers": [1.5]}, {"layers": ["a:b"]}, {"site": "embed"}, {"pooling": "max"},
                                 {"max_length": 0}])
 def test_rejects(invalid, kw):
     invalid(kw)

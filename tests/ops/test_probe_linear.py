@@ -9,12 +9,14 @@ OP = OPS.get("probe.linear")
 
 def test_defaults_and_columns(params):
     p = params()
-    assert p.test_fraction == 0.2 and p.C == 1.0 and p.standardize and p.group is None
-    assert OP.columns(p) == ("item", "layer", "target", "predicted", "correct")
+    assert p.folds == 5 and p.C == 1.0 and p.standardize and p.group is None
+    assert p.shuffled_control and p.estimator == "logistic"
+    assert OP.columns(p) == ("item", "layer", "fold", "control", "target", "predicted",
+                             "correct", "majority")
 
 
-@pytest.mark.parametrize("kw", [{"test_fraction": 0}, {"test_fraction": 1}, {"C": 0},
-                                {"group": "context_condition"}])
+@pytest.mark.parametrize("kw", [{"folds": 1}, {"C": 0}, {"group": "context_condition"},
+                                {"estimator": "svm"}, {"layers": [2.0]}])
 def test_rejects(invalid, kw):
     invalid(kw)
 

@@ -9,12 +9,13 @@ OP = OPS.get("probe.logit_lens")
 
 def test_defaults_and_columns(params):
     p = params()
-    assert p.final_norm and p.positions == "all" and p.commit_kl == 0.5
-    assert OP.columns(p) == ("item", "layer", "kl", "top1_agree", "committed",
-                             "commitment_layer")
+    assert p.final_norm and p.positions == "all" and p.commit_kl is None and p.lens == "logit"
+    assert OP.columns(p) == ("item", "position", "layer", "kl", "entropy", "top1_agree",
+                             "committed", "commitment_layer")
 
 
-@pytest.mark.parametrize("kw", [{"commit_kl": 0}, {"positions": "first"}, {"layers": []}])
+@pytest.mark.parametrize("kw", [{"commit_kl": 0}, {"positions": "first"}, {"layers": []},
+                                {"layers": ["x"]}, {"lens": "tuned-ish"}])
 def test_rejects(invalid, kw):
     invalid(kw)
 

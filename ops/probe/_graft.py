@@ -1,0 +1,63 @@
+"""Grafting parts of a donor model into a recipient with forward hooks (nothing is copied,
+the cached models are never modified).
+
+    component mlp    the MLP of each grafted block (OPT: fc1 and fc2, its two linears)
+    component block  the whole decoder block
+
+    mode weights      the receiver's module output is replaced by the donor's module
+                      applied to the receiver's own input at that point: a true graft
+    mode activations  ... replaced by the donor's output recorded on the same batch
+                      when the donor ran alone (activation patching)
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
+
+from ._layers import Anatomy, first_tensor, replace_first
+
+
+def graft_pairs(receiver: Anatomy, donor: Anatomy, layers: Sequence[int], component: str) -> list[tuple[Any, Any]]:
+    """(receiver module, donor module) pairs whose outputs are exchanged."""
+    if component == "block":
+        return [(receiver.blocks[i], donor.blocks[i]) for i in layers]
+    if receiver.family == "opt":
+        return [(getattr(receiver.blocks[i], name), getattr(donor.blocks[i], name))
+                for i in layers for name in ("fc1", "fc2")]
+    return [(receiver.mlps[i], donor.mlps[i]) for i in layers]
+
+
+@contextmanager
+def grafted(pairs: Sequence[tuple[Any, Any]], recorded: dict[int, Any] | None = None) -> Iterator[None]:
+    """Inside: each receiver module returns its donor's output. `recorded` maps
+    id(donor module) -> that module's output on the same batch (activation patching);
+    None runs the donor module on the receiver's input (weights)."""
+    handles = []
+
+    def hook_for(donor_module: Any):
+        def hook(module: Any, args: Any, kwargs: Any, output: Any) -> Any:
+            if recorded is not None:
+                return replace_first(output, recorded[id(donor_module)])
+            return donor_module(*args, **kwargs)
+        return hook
+
+    try:
+        for receiver_module, donor_module in pairs:
+            handles.append(receiver_module.register_forward_hook(hook_for(donor_module), with_kwargs=True))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextmanager
+def recording(modules: Sequence[Any]) -> Iterator[dict[int, Any]]:
+    """Outputs of `modules` on the next forward pass, by id(module)."""
+    out: dict[int, Any] = {}
+    handles = [m.register_forward_hook(lambda mod, a, o: out.__setitem__(id(mod), first_tensor(o)))
+               for m in modules]
+    try:
+        yield out
+    finally:
+        for handle in handles:
+            handle.remove()
