@@ -4,8 +4,8 @@ the cached models are never modified).
     component mlp    the MLP of each grafted block (OPT: fc1 and fc2, its two linears)
     component block  the whole decoder block
 
-    mode weights      the receiver's module output is replaced by the donor's module
-                      applied to the receiver's own input at that point: a true graft
+    mode weights      the donor's module runs in the receiver's place, on the receiver's
+                      own input at that point: a true graft
     mode activations  ... replaced by the donor's output recorded on the same batch
                       when the donor ran alone (activation patching)
 """
@@ -30,24 +30,33 @@ def graft_pairs(receiver: Anatomy, donor: Anatomy, layers: Sequence[int], compon
 @contextmanager
 def grafted(pairs: Sequence[tuple[Any, Any]], recorded: dict[int, Any] | None = None) -> Iterator[None]:
     """Inside: each receiver module returns its donor's output. `recorded` maps
-    id(donor module) -> that module's output on the same batch (activation patching);
-    None runs the donor module on the receiver's input (weights)."""
-    handles = []
+    id(donor module) -> that module's output on the same batch (activation patching: a
+    forward hook swaps the output); None runs the donor module in the receiver's place
+    (weights: the receiver's `forward` is the donor's for the duration, so the receiver
+    never runs and a key/value cache is written once, by the donor's attention)."""
+    handles, swapped = [], []
 
-    def hook_for(donor_module: Any):
-        def hook(module: Any, args: Any, kwargs: Any, output: Any) -> Any:
-            if recorded is not None:
-                return replace_first(output, recorded[id(donor_module)])
-            return donor_module(*args, **kwargs)
+    def patch(donor_module: Any):
+        def hook(module: Any, args: Any, output: Any) -> Any:
+            return replace_first(output, recorded[id(donor_module)])
         return hook
 
     try:
         for receiver_module, donor_module in pairs:
-            handles.append(receiver_module.register_forward_hook(hook_for(donor_module), with_kwargs=True))
+            if recorded is not None:
+                handles.append(receiver_module.register_forward_hook(patch(donor_module)))
+            else:
+                swapped.append((receiver_module, receiver_module.__dict__.get("forward")))
+                receiver_module.forward = donor_module.forward
         yield
     finally:
         for handle in handles:
             handle.remove()
+        for module, own in swapped:
+            if own is None:
+                del module.forward
+            else:
+                module.forward = own
 
 
 @contextmanager

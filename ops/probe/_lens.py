@@ -96,5 +96,5 @@ def train_translators(lm: Any, parts: Any, texts: Sequence[Sequence[int]], layer
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss) / len(trainable))
+        losses.append(float(loss.detach()) / len(trainable))
     return tr, losses

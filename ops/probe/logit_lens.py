@@ -39,7 +39,7 @@ from pydantic import Field
 
 from .._common import (BatchTokens, Bos, InferPrecision, Layers, MaxLength, Seed, TextField,
                        Tokenizer, forward_cost)
-from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
+from .._op import ColumnOf, Cost, CostContext, DataRef, ModelRef, Op, OpParams
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +67,8 @@ class Params(OpParams):
     translator_data: DataRef | None = Field(default=None, description=(
         "Texts the tuned lens's translators are trained on (lens: tuned). Use text the "
         "probed items are not drawn from."))
-    translator_field: TextField = "text"
+    translator_field: Annotated[str, ColumnOf(("translator_data",))] = Field(default="text", min_length=1, description=(
+        "Record field holding translator_data's text (ignored for plain-text files)."))
     translator_steps: int = Field(default=200, ge=0, description=(
         "Adam steps of translator training (minibatches of 512 positions)."))
     translator_lr: float = Field(default=1e-3, gt=0.0, description="Translator learning rate.")

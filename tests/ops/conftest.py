@@ -95,3 +95,9 @@ def ctx() -> FakeCtx:
 def blind() -> FakeCtx:
     """A context that knows no sizes (hub models, hub data)."""
     return FakeCtx()
+
+
+@pytest.fixture(scope="session")
+def probe_store(tmp_path_factory):
+    """One store for the probe ops' end-to-end tests: the tokenizer is trained once."""
+    return tmp_path_factory.mktemp("probe-store")
