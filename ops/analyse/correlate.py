@@ -95,15 +95,15 @@ def run(p: Params, ctx) -> "pd.DataFrame":
 
     table = ctx.table(p.table)
     keys, per = list(p.x_by), list(p.per)
-    xs = _means(table, p.x, per + keys, p.table).rename(columns={p.x: "__x"}).reset_index()
+    xs = _means(table, p.x, per + keys, p.table).rename(columns={p.x: "__x"})
     if p.y_table is None:
-        ys = _means(table, p.y, per + keys, p.table).rename(columns={p.y: "__y"}).reset_index()
-        both = xs.merge(ys, on=per + keys) if per or keys else xs.join(ys)
+        ys = _means(table, p.y, per + keys, p.table).rename(columns={p.y: "__y"})
+        both = xs.join(ys).reset_index(drop=not (per or keys))
     else:
         ys = _means(ctx.table(p.y_table), p.y, list(p.y_by or keys), p.y_table)
         ys = ys.rename(columns={p.y: "__y"}).reset_index()
         ys.columns = keys + ["__y"]      # y_by names -> x_by names, position by position
-        both = xs.merge(ys, on=keys)     # the reference joins every per group
+        both = xs.reset_index().merge(ys, on=keys)   # the reference joins every per group
     both = both.dropna(subset=["__x", "__y"])
     rows = []
     groups = both.groupby(per, sort=True) if per else [((), both)]

@@ -53,7 +53,9 @@ class Params(OpParams):
         default=None, min_length=1, description=(
             "Column whose values never straddle folds, e.g. UID or a template id. None "
             "(default) = items are split independently."))
-    layers: Layers = "all"
+    layers: Layers = Field(default="all", description=(
+        "Layers to probe, as in probe.activations (resolved against the model's depth); "
+        "\"all\" (default) = every layer the activations hold."))
     folds: int = Field(default=5, ge=2, description=(
         "Cross-validation folds. 5 (default) holds out 20% per fold; every item is "
         "predicted once by a probe that never saw it."))
@@ -86,8 +88,8 @@ def run(p: Params, ctx) -> "pd.DataFrame":
                              f"{p.activations!r} kept every token (pooling: all)")
         if p.label not in index.columns:
             raise KeyError(f"stage {p.activations!r} has no column {p.label!r} to predict")
-        try:
-            wanted = resolve_layers(p.layers, meta["depth"])
+        try:   # "all": every layer the activations hold
+            wanted = meta["layers"] if p.layers == "all" else resolve_layers(p.layers, meta["depth"])
         except LayerError as err:
             raise LayerError(f"stage {p.activations!r}: {err}") from None
         missing = sorted(set(wanted) - set(meta["layers"]))
