@@ -13,12 +13,12 @@ class WithLayers(OpParams):
     layers: Layers = "all"
 
 
-@pytest.mark.parametrize("value", ["all", [0], [3, 1, 7]])
-def test_layers_accepts_all_or_non_negative_ints(value):
+@pytest.mark.parametrize("value", ["all", [0], [3, 1, 7], [-1], [0.5, 1.0], ["2/3:"], ["-4:", 0]])
+def test_layers_accepts_indices_negatives_fractions_and_slices(value):
     assert WithLayers(layers=value).layers == value
 
 
-@pytest.mark.parametrize("value", [[], [-1], [1, 1], "last", 3, [True], [1.5]])
+@pytest.mark.parametrize("value", [[], [1, 1], "last", 3, [True], [1.5], ["a:b"], ["4/3:"]])
 def test_layers_rejects_with_one_message(value):
     with pytest.raises(ValidationError) as err:
         WithLayers(layers=value)
