@@ -19,6 +19,7 @@ from .errors import Diagnostic, Diagnostics, SpecErrors
 from .expand import expand
 from .fingerprint import canonical_json, environment_fingerprint, sha256_text
 from .hypotheses import check_column_params, check_hypotheses, check_where_values, parse_stage_gates
+from .local_paths import hub_source_folder, model_digests
 from .plan import Plan
 from .profiles import apply_profile
 from .spec_model import HubSource, Spec
@@ -50,6 +51,8 @@ class Checked:
     design_axes: list[str]
     broken: set[str] = field(default_factory=set)   # entries that failed validation
     broken_axes: set[str] = field(default_factory=set)  # design axes that failed validation
+    roots: DataRoots | None = None                 # where its local paths may lie
+    model_digests: dict[str, str] = field(default_factory=dict)  # `path:` models' folder digests
 
 
 def load_checked(path: str | Path, profile: str | None = None,
@@ -68,9 +71,11 @@ def load_checked(path: str | Path, profile: str | None = None,
         spec = spec.model_copy(update={"stages": {}})
     roots = DataRoots.for_spec(path.resolve(), data_roots)
     data = _check_data(spec, path.resolve().parent, roots, diags)
+    models = model_digests(spec, path.resolve().parent, roots, diags)
     _check_unique_names(spec, raw, diags)
     axes, rows = design_rows(spec.conditions, diags)
-    return Checked(path, spec, raw, smap, diags, profile, data, rows, axes, broken, broken_axes)
+    return Checked(path, spec, raw, smap, diags, profile, data, rows, axes, broken, broken_axes,
+                   roots, models)
 
 
 def compile_spec(path: str | Path, profile: str | None = None,
@@ -100,6 +105,8 @@ def compile_spec(path: str | Path, profile: str | None = None,
         for split, frac in info.splits.items():
             stats[f"{name}.{split}"] = DataStats(int(info.stats.records * frac), int(info.stats.bytes * frac))
     model_specs = {n: m.model_dump(mode="json") | {"kind": m.kind} for n, m in spec.models.items()}
+    for n, digest in c.model_digests.items():  # a local model is its files, not only its path
+        model_specs[n]["digest"] = digest
     digests = {n: i.digest for n, i in c.data.items()}
     env = environment_fingerprint()
     tasks, stages = expand(spec, infos, order, c.rows, c.design_axes, provided, digests, model_specs,
@@ -110,7 +117,8 @@ def compile_spec(path: str | Path, profile: str | None = None,
                 spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json"))),
                 warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
                 hypothesis_gates={h: tuple(hypotheses[h].gate.hypotheses) for h in hyp_gates},
-                data=c.data, hypotheses=hypotheses, stage_gates=stage_gates)
+                data=c.data, hypotheses=hypotheses, stage_gates=stage_gates,
+                roots=tuple(str(r) for r in c.roots.roots))
     check_where_values(spec, plan, diags)
     _check_budget(plan, diags)
     diags.raise_if_errors()
@@ -121,7 +129,10 @@ def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics
     out: dict[str, DataInfo] = {}
     for name, source in spec.data.items():
         if isinstance(source, HubSource):
-            out[name] = DataInfo("hf", digest=sha256_text(canonical_json(source.model_dump(mode="json"))))
+            folder, content = hub_source_folder(name, source, spec_dir, roots, diags)
+            definition = source.model_dump(mode="json") | ({"content": content} if content else {})
+            out[name] = DataInfo("hf", files=(folder,) if folder else (),
+                                 digest=sha256_text(canonical_json(definition)))
             continue
         info = DataInfo(source.kind, splits=dict(source.split or {}))
         try:

@@ -11,7 +11,12 @@ must lie inside an allowed root:
 * roots in the `SPECC_DATA_ROOTS` environment variable (os.pathsep-separated)
   and `--data-root` options — the operator's, never the spec's.
 
-A spec itself can never widen the roots.
+A spec itself can never widen the roots. The same rule covers every local path a
+spec can name: data files, an `hf:` source that is really a local folder, a model's
+`path:` (every file in it, after resolving symlinks, tokenizer included) and a `hub:`
+name that exists as a local folder (refused: `path:` says what it is). Workers check
+the paths again when a task opens them (`confine`), so a symlink swapped after
+compiling reads nothing outside the roots.
 """
 from __future__ import annotations
 
@@ -69,6 +74,12 @@ class DataRoots:
     def describe(self) -> str:
         return ", ".join(str(r) for r in self.roots)
 
+    @classmethod
+    def of(cls, roots: tuple[str, ...]) -> "DataRoots":
+        """Roots as a payload carries them (strings; the first is the repository)."""
+        paths = tuple(Path(r) for r in roots)
+        return cls(paths[0] if paths else Path("/nonexistent"), paths)
+
 
 class DataPathError(ValueError):
     def __init__(self, message: str, hint: str | None = None):
@@ -98,6 +109,69 @@ def resolve_files(pattern: str, spec_dir: Path, roots: DataRoots,
             raise DataPathError(f"{pattern!r} names a directory", "name files, or use a glob like 'dir/*.jsonl'")
         files.append(real)
     return tuple(files)
+
+
+def _outside(what: str, real: Path, roots: DataRoots) -> DataPathError:
+    return DataPathError(f"{what} resolves to {real}, outside the allowed data roots",
+                         f"allowed: {roots.describe()}; add a root in {CONFIG_FILE} ([data] roots), "
+                         f"{ENV_ROOTS} or --data-root")
+
+
+def confine(path: str | os.PathLike, roots: DataRoots, what: str | None = None) -> Path:
+    """`path` resolved (symlinks followed); DataPathError when that lies outside every root."""
+    real = Path(path).expanduser().resolve()
+    if not roots.allows(real):
+        raise _outside(what or repr(str(path)), real, roots)
+    return real
+
+
+def local_folder(name: str, spec_dir: Path) -> Path | None:
+    """The local folder a hub name (`hf:` or `hub:`) would load instead of the hub, or None.
+
+    `datasets` and `transformers` both take a name that exists as a local path for that
+    path, relative to the working directory: `hub: ../secrets` or an `hf:` folder would read
+    from anywhere. A name is local when it is written as a path (absolute, `./`, `../`,
+    `~`, more than one `/`) or exists beside the spec or in the working directory."""
+    expanded = os.path.expanduser(name)
+    written_as_path = (os.path.isabs(expanded) or name.startswith((".", "~")) or name.count("/") > 1
+                       or "\\" in name)
+    for base in (spec_dir, Path.cwd()):
+        candidate = Path(expanded) if os.path.isabs(expanded) else base / expanded
+        if written_as_path or candidate.exists():
+            return candidate
+    return None
+
+
+def folder_digest(folder: Path, roots: DataRoots, what: str) -> str:
+    """sha256 over every file of a folder (relative name + content), each file confined to
+    the roots after resolving symlinks: a model folder inside a root whose weights link to
+    a file outside reads nothing. File hashes are cached on (path, size, mtime)."""
+    digest = hashlib.sha256()
+    for name, target in checked_folder(folder, roots, what):
+        st = target.stat()
+        file_hash = _facts(target, "bytes", st.st_size, st.st_mtime_ns).sha256
+        digest.update(f"{name}\0{file_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def checked_folder(folder: Path, roots: DataRoots, what: str) -> list[tuple[str, Path]]:
+    """(relative name, resolved file) for every file of `folder`, sorted; DataPathError when
+    the folder or any file (or a linked folder) resolves outside the roots."""
+    real = confine(folder, roots, what)
+    if not real.is_dir():
+        raise DataPathError(f"{what} is not a folder ({real})", "name the folder a model or data set was saved to")
+    out = []
+    for current, dirs, names in os.walk(real, followlinks=False):
+        dirs.sort()
+        for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(current, d))]):
+            path = Path(current, name)
+            shown = path.relative_to(real).as_posix()
+            target = confine(path, roots, f"{what}: {shown}")
+            if target.is_dir():
+                raise DataPathError(f"{what}: {shown} links to a folder",
+                                    "copy the files into the folder instead of linking")
+            out.append((shown, target))
+    return out
 
 
 @dataclass(frozen=True)

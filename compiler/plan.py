@@ -34,6 +34,8 @@ class Plan:
     stage_gates: dict[str, Any] = field(default_factory=dict)
     # Data sources as the compiler resolved them (files, digests): what tasks read at run time.
     data: dict[str, Any] = field(default_factory=dict)
+    # The data roots every local path must lie in (the repository first): workers check again.
+    roots: tuple[str, ...] = ()
 
     @property
     def device_flops(self) -> float:

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from specc.compiler.datafiles import DataRoots
+
 from .payload import InputArtifact, TaskPayload, spec_model_identity
 
 
@@ -51,6 +53,8 @@ class TaskContext:
         self.logs: list[str] = []
         self.facts: dict[str, Any] = {}
         self._t0 = time.perf_counter()
+        # Every local path is checked against these again as it is opened (None: unchecked).
+        self.roots = DataRoots.of(payload.roots) if payload.roots else None
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -85,7 +89,7 @@ class TaskContext:
         entry = self.payload.data.get(base)
         if entry is None:
             raise InputError(f"task {self.task_id}: data source {base!r} is not among its inputs")
-        return load_source(entry.source, entry.files, part or None, seed=self.seed)
+        return load_source(entry.source, entry.files, part or None, seed=self.seed, roots=self.roots)
 
     def data_kind(self, name: str) -> str:
         """How a data source is stored: text | jsonl | csv | parquet | hub. A plain-text
@@ -132,14 +136,17 @@ class TaskContext:
             if getattr(m, "kind", None) == "config":
                 raise InputError(f"model {name!r} is built from config and has no tokenizer of its "
                                  "own: name a train.tokenizer stage in the stage's `tokenizer:`")
-            source = getattr(m, "hub", None) or str(Path(self.payload.spec_dir, getattr(m, "path", "")))
-            return transformers.AutoTokenizer.from_pretrained(source, revision=getattr(m, "revision", None))
+            from .models import model_source
+            source, revision = model_source(m, Path(self.payload.spec_dir), self.roots)
+            return transformers.AutoTokenizer.from_pretrained(source, revision=revision,
+                                                              local_files_only=revision is None)
         root = self._store.local_path(self._one(name).key)
         return transformers.AutoTokenizer.from_pretrained(str(root / "tokenizer"), local_files_only=True)
 
     def _build_spec_model(self, spec_model, vocab_size: int | None = None):
         from .models import build_model
-        return self._place(build_model(spec_model, vocab_size, Path(self.payload.spec_dir), self.seed))
+        return self._place(build_model(spec_model, vocab_size, Path(self.payload.spec_dir), self.seed,
+                                       self.roots))
 
     def _load_artifact_model(self, art: InputArtifact):
         import transformers

@@ -14,6 +14,7 @@ from typing import Any
 
 import datasets
 
+from specc.compiler.datafiles import DataPathError, DataRoots, checked_folder, confine, local_folder
 from specc.compiler.spec_model import HubSource
 
 datasets.disable_progress_bars()  # a task's log is for what the op says, not loading bars
@@ -21,9 +22,19 @@ datasets.disable_progress_bars()  # a task's log is for what the op says, not lo
 _BUILDERS = {"text": "text", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
 
 
-def load_hub(source: HubSource) -> Any:
-    """A hub dataset at its pinned revision (streams when `streaming: true`)."""
-    return datasets.load_dataset(source.hf, source.name, revision=source.revision,
+def load_hub(source: HubSource, folder: Path | None = None, roots: DataRoots | None = None) -> Any:
+    """A hub dataset at its pinned revision (streams when `streaming: true`), or the local
+    folder the compiler resolved `hf:` to (checked against the roots again here)."""
+    if folder is not None:
+        if roots is not None:
+            checked_folder(Path(folder), roots, f"hf {source.hf!r}")
+        name = str(folder)
+    else:
+        local = local_folder(source.hf, Path.cwd())
+        if local is not None:  # datasets would read this folder instead of the hub
+            raise DataPathError(f"hf {source.hf!r} names a local folder here ({local}), not a hub data set")
+        name = source.hf
+    return datasets.load_dataset(name, source.name, revision=source.revision,
                                  split=source.split, streaming=source.streaming)
 
 
@@ -86,12 +97,16 @@ def _permutation(n: int, seed: int) -> list[int]:
 
 
 def load_source(source: Any, files: tuple[Path, ...], part: str | None = None, seed: int = 0,
-                cache_dir: str | None = None) -> Any:
-    """The dataset a reference like `corpus` or `corpus.train` names."""
+                cache_dir: str | None = None, roots: DataRoots | None = None) -> Any:
+    """The dataset a reference like `corpus` or `corpus.train` names. With `roots`, every
+    file is checked to lie inside them again, as it is opened (a symlink swapped since
+    compiling is caught)."""
     if isinstance(source, HubSource):
         if part:
             raise ValueError("hub sources choose their split with `split:`, not `source.part`")
-        return load_hub(source)
+        return load_hub(source, files[0] if files else None, roots)
+    if roots is not None:
+        files = tuple(confine(f, roots) for f in files)
     dataset = load_local(source.kind, files, cache_dir)
     if part is None:
         return dataset

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from specc.compiler.datafiles import DataPathError, DataRoots, checked_folder, local_folder
 from specc.compiler.model_size import DEFAULT_VOCAB, ffn_width
 from specc.compiler.spec_model import ConfigModel, HubModel, LocalModel
 
@@ -39,17 +40,34 @@ def transformers_config(model: ConfigModel, vocab_size: int | None = None) -> An
         attention_dropout=model.dropout, tie_word_embeddings=model.tie_embeddings)
 
 
+def model_source(model: HubModel | LocalModel, spec_dir: Path | None,
+                 roots: DataRoots | None) -> tuple[str, str | None]:
+    """(what to pass to from_pretrained, revision) for a pretrained model, checked where it
+    is opened: a `path:` folder and every file in it lie inside the roots (symlinks
+    resolved); a `hub:` name must not exist as a local folder, which transformers would
+    load instead of the hub's model."""
+    if isinstance(model, HubModel):
+        local = local_folder(model.hub, spec_dir or Path.cwd())
+        if local is not None:
+            raise DataPathError(f"hub {model.hub!r} names a local folder ({local}), not a hub model; "
+                                "write `path:` for a saved model")
+        return model.hub, model.revision
+    path = Path(model.path).expanduser()
+    if not path.is_absolute() and spec_dir is not None:
+        path = spec_dir / path
+    if roots is not None:
+        checked_folder(path, roots, f"model path {model.path!r}")
+    return str(path), None
+
+
 def build_model(model: ConfigModel | HubModel | LocalModel, vocab_size: int | None = None,
-                spec_dir: Path | None = None, seed: int = 0) -> Any:
+                spec_dir: Path | None = None, seed: int = 0, roots: DataRoots | None = None) -> Any:
     """A transformers causal LM: freshly initialised (seeded) or loaded."""
     import torch
     import transformers
     if isinstance(model, ConfigModel):
         torch.manual_seed(seed)  # same seed, same initial weights
         return transformers.AutoModelForCausalLM.from_config(transformers_config(model, vocab_size))
-    if isinstance(model, HubModel):
-        return transformers.AutoModelForCausalLM.from_pretrained(model.hub, revision=model.revision)
-    path = Path(model.path)
-    if not path.is_absolute() and spec_dir is not None:
-        path = spec_dir / path
-    return transformers.AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True)
+    source, revision = model_source(model, spec_dir, roots)
+    return transformers.AutoModelForCausalLM.from_pretrained(source, revision=revision,
+                                                             local_files_only=revision is None)

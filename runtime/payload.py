@@ -47,6 +47,7 @@ class TaskPayload:
     produces: str
     parts: dict[str, Any] = field(default_factory=dict)
     attempt: int = 1
+    roots: tuple[str, ...] = ()   # the data roots: local paths are checked again when opened
 
 
 def key_parts(plan, task) -> dict[str, Any]:
@@ -101,7 +102,8 @@ class PayloadBuilder:
                   for n in data},
             spec_dir=self.spec_dir, store=self.store,
             device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",
-            produces=self.ops[task.stage].produces, parts=key_parts(plan, task), attempt=attempt)
+            produces=self.ops[task.stage].produces, parts=key_parts(plan, task), attempt=attempt,
+            roots=tuple(getattr(plan, "roots", ())))
 
     def model_identity(self, task) -> str | None:
         """The model a task reads, as a string (for actor affinity): an upstream artifact

@@ -47,5 +47,7 @@ class MeasureTables:
         from .data import load_source
         base, _, part = source.partition(".")
         files = tuple(plan.data[base].files) if base in plan.data else ()
-        dataset = load_source(plan.spec.data[base], files, part or None, seed=plan.spec.seed)
+        from specc.compiler.datafiles import DataRoots
+        roots = DataRoots.of(plan.roots) if getattr(plan, "roots", ()) else None
+        dataset = load_source(plan.spec.data[base], files, part or None, seed=plan.spec.seed, roots=roots)
         return dataset.to_pandas()
