@@ -13,6 +13,7 @@ from typing import Any
 from specc.ops._op import DataStats
 
 from .cost import StageCostContext
+from .data_check import CHECK_BYTES, MAX_PROBLEMS, file_problems
 from .datafiles import DataPathError, DataRoots, file_facts, resolve_files
 from .design import design_rows
 from .errors import Diagnostic, Diagnostics, SpecErrors
@@ -145,6 +146,14 @@ def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics
             facts = [file_facts(f, source.kind) for f in info.files]
         except Exception as exc:  # unreadable or corrupt data file: report, never crash
             diags.error(("data", name, source.kind), f"data.{name}: cannot read {source.pattern!r}: {exc}")
+            out[name] = info
+            continue
+        problems = [p for f, x in zip(info.files, facts) if x.bytes <= CHECK_BYTES
+                    for p in file_problems(f, source.kind)]
+        for problem in problems[:MAX_PROBLEMS]:
+            diags.error(("data", name, source.kind), f"data.{name}: {problem}",
+                        "fix the file, or leave it out with `exclude:`" if len(info.files) > 1 else None)
+        if problems:
             out[name] = info
             continue
         info.digest = sha256_text(canonical_json({

@@ -14,6 +14,7 @@ from typing import Any
 
 import datasets
 
+from specc.compiler.data_check import DataFileError, file_problems
 from specc.compiler.datafiles import DataPathError, DataRoots, checked_folder, confine, local_folder
 from specc.compiler.spec_model import HubSource
 
@@ -46,8 +47,17 @@ def load_local(kind: str, files: tuple[Path, ...], cache_dir: str | None = None)
     filled with nulls, so the source has the union of the files' columns."""
     if kind not in _BUILDERS:
         raise ValueError(f"unknown local data kind {kind!r}; expected one of {sorted(_BUILDERS)}")
-    load = lambda names: datasets.load_dataset(  # noqa: E731
-        _BUILDERS[kind], data_files=names, split="train", cache_dir=cache_dir)
+    def load(names: list[str]) -> datasets.Dataset:
+        try:
+            return datasets.load_dataset(_BUILDERS[kind], data_files=names, split="train", cache_dir=cache_dir)
+        except Exception as exc:  # "An error occurred while generating the dataset": say where
+            problems = [p for name in names for p in file_problems(Path(name), kind)]
+            if problems:
+                raise DataFileError("\n".join(problems)) from exc
+            raise
+    empty = [f for f in files if Path(f).stat().st_size == 0]
+    if empty:  # `datasets` fails on these with a bare StopIteration, or loads nothing
+        raise DataFileError("\n".join(file_problems(Path(f), kind)[0] for f in empty))
     if len(files) < 2 or kind == "text":
         return load([str(f) for f in files])
     parts = [load([str(f)]) for f in files]
