@@ -24,6 +24,7 @@ from .local_paths import hub_source_folder, model_digests
 from .plan import Plan
 from .profiles import apply_profile
 from .spec_model import HubSource, Spec
+from .layer_depth import check_layer_depth
 from .stages import available_axes, check_over, check_stages
 from .validate import validate_structure
 from .yaml_source import SourceMap, load_yaml
@@ -87,6 +88,7 @@ def compile_spec(path: str | Path, profile: str | None = None,
     stage_gates = parse_stage_gates(spec, c.broken, diags)
     hypotheses, hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
     check_column_params(spec, c, infos, diags)
+    check_layer_depth(spec, infos, diags)
     for name, gate in stage_gates.items():
         if name in infos:
             infos[name].gate_on = set(gate.hypotheses)

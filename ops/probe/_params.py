@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, WrapValidator
 
 from .._common import DATA_COLUMN
 from .._op import OpParams
@@ -18,8 +18,22 @@ class EndOf(OpParams):
         "word that must agree with it)."))
 
 
+NAMES = ("last", "first", "mean", "all")
+
+
+def _check_pooling(value: object, handler: object) -> object:
+    # By hand, not by the union (which shapes the JSON Schema): one plain message.
+    if isinstance(value, str) and value in NAMES:
+        return value
+    if isinstance(value, dict) and set(value) == {"end_of"}:
+        return handler(value)
+    raise ValueError("expected one of 'last', 'first', 'mean', 'all', or a named position "
+                     f"{{end_of: FIELD}}; got {value!r}")
+
+
 Pooling = Annotated[
     Literal["last", "first", "mean", "all"] | EndOf,
+    WrapValidator(_check_pooling),
     Field(description=(
         "Which token positions represent a text: last (the final token, which has read "
         "the whole text; default), first, mean (average over tokens), all (one row per "
