@@ -12,15 +12,24 @@ from .typed_hypothesis import CompiledHypothesis, compile_hypothesis
 STANDARD_UNITS = ("condition",)
 
 
-def table_columns(info, data) -> tuple[str, ...] | None:
+def table_columns(info, data, infos=None, seen: frozenset = frozenset()) -> tuple[str, ...] | None:
     """Columns of a stage's output table: the op's own, the condition axes, and
-    the columns carried through from its items (None when they cannot be known)."""
+    the columns carried through from its items (None when they cannot be known).
+    Items may be another stage's table (eval.judge carries eval.generate's rows)."""
     params = info.any_params
     if params is None or info.op.produces != "table":
         return None
     cols = list(info.op.columns(params)) + list(info.over)
     if info.op.carries:
         source = str(getattr(params, info.op.carries, "") or "").partition(".")[0]
+        if infos is not None and source in infos and source not in data:
+            if source in seen:
+                return None   # a cycle of references: reported as such elsewhere
+            upstream = table_columns(infos[source], data, infos, seen | {source})
+            if upstream is None:
+                return None
+            cols += list(upstream)
+            return tuple(dict.fromkeys(cols))
         carried = data.get(source)
         if carried is None or not carried.columns:
             return None  # hub data: columns unknown until run time
@@ -191,7 +200,7 @@ def _source_columns(source, spec, checked, infos):
         info = infos[source]
         if info.op.produces != "table":
             return _NOT_A_TABLE
-        return table_columns(info, checked.data)
+        return table_columns(info, checked.data, infos)
     if source in spec.data:
         info = checked.data.get(source)
         return info.columns if info and info.columns else None
@@ -259,8 +268,22 @@ def check_column_params(spec, checked, infos, diags: Diagnostics) -> None:
             if source in spec.data and getattr(spec.data[source], "kind", None) == "text":
                 continue  # a plain-text file is one text: field names do not apply
             cols = _source_columns(source, spec, checked, infos)
-            if cols is None or cols is _UNKNOWN_SOURCE or cols is _NOT_A_TABLE or column in cols:
+            if cols is None or cols is _UNKNOWN_SOURCE or cols is _NOT_A_TABLE:
                 continue
             what = "stage" if source in infos else "data source"
-            diags.error(("stages", name) + path, f"stages.{name}.{'.'.join(map(str, path))}: {what} "
-                                                 f"{source!r} has no column {column!r}", names_hint(column, cols))
+            for wanted in _columns_named(column, marker):
+                if wanted not in cols:
+                    diags.error(("stages", name) + path, f"stages.{name}.{'.'.join(map(str, path))}: "
+                                f"{what} {source!r} has no column {wanted!r}", names_hint(wanted, cols))
+
+
+def _columns_named(value: str, marker) -> list[str]:
+    """The columns a ColumnOf param names: itself, or a template's placeholders."""
+    if not marker.template:
+        return [value]
+    from specc.ops._common import placeholders
+    try:
+        names = placeholders(value, "template")
+    except ValueError:
+        return []   # a malformed template is the params model's error
+    return [n for n in dict.fromkeys(names) if n not in marker.reserved]

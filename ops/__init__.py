@@ -23,7 +23,7 @@ from specc.registry import Registry
 from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataStats, ModelRef,
                   Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)
 from .analyse import corpus_stats, correlate
-from .eval import logprob_pairs, multiple_choice, perplexity
+from .eval import check, generate, judge, logprob_pairs, multiple_choice, perplexity
 from .probe import activations, diff_means, graft, linear, logit_lens, steer
 from .train import dpo, orpo, pretrain, sft, tokenizer
 
@@ -31,7 +31,7 @@ _MODULES = (
     # train
     tokenizer, pretrain, sft, dpo, orpo,
     # evaluate
-    logprob_pairs, multiple_choice, perplexity,
+    logprob_pairs, multiple_choice, perplexity, generate, judge, check,
     # probe
     activations, linear, logit_lens, diff_means, steer, graft,
     # analyse

@@ -41,9 +41,14 @@ class ColumnOf:
     """Marks a param that names a column of what another param names (a data source
     or a table stage), e.g. `good` names a column of `items`. The compiler checks the
     column exists. `params` are looked up in the model holding the field, then in the
-    op's params; the first one that is set is used."""
+    op's params; the first one that is set is used. With `template`, the param is a
+    format string and each of its placeholders must be a column."""
 
     params: tuple[str, ...]
+    # The value is a format string ("{context}\n{question}") whose {placeholders} must
+    # be columns, except `reserved` names the op fills in itself ({response}).
+    template: bool = False
+    reserved: tuple[str, ...] = ()
 
 
 DataRef = Annotated[str, Ref(("data",))]
