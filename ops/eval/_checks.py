@@ -78,8 +78,8 @@ def number(text: Any) -> float | None:
         return None
 
 
-def matches(answer: str | None, label: Any, choices: Sequence[str] | None,
-            ignore_case: bool = True) -> tuple[bool, bool]:
+def matches(answer: str | None, label: Any, choices: Sequence[str] | None = None,
+            ignore_case: bool = False) -> tuple[bool, bool]:
     """(answered, correct) of an extracted answer against an item's label.
 
     With `choices` the answer must be one of them and the label is the 0-based index of

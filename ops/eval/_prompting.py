@@ -39,6 +39,16 @@ System = Annotated[
 ]
 
 
+def check_template(value: str, what: str) -> list[str]:
+    """The {field} names of a prompt template; ValueError when it is malformed or has an
+    unnamed {} (every placeholder names a field)."""
+    names = placeholders(value, what)
+    if any(not n or n.isdigit() for n in names):
+        raise ValueError(f"{what} has an unnamed placeholder {{}}: name a field, e.g. "
+                         "{question}, or write {{{{}}}} for literal braces")
+    return names
+
+
 def check_system(system: str | None, chat_template: str | None) -> None:
     if system is not None and chat_template is None:
         raise ValueError("a system prompt needs a chat_template (\"tokenizer\" or a Jinja "

@@ -33,12 +33,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .._common import (BatchTokens, Bos, InferPrecision, Seed, Tokenizer, Unique, model_cost,
                        sequence_tokens, text_tokens)
 from .._op import ColumnOf, Cost, CostContext, DataRef, ModelRef, Op, OpParams
-from ._prompting import ChatTemplate, System, check_system
+from ._prompting import ChatTemplate, System, check_system, check_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,6 +82,12 @@ class Params(OpParams):
     precision: InferPrecision = "fp32"
     batch_tokens: BatchTokens = 8192
     seed: Seed = None
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_fields(cls, value: str) -> str:
+        check_template(value, "prompt")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "Params":

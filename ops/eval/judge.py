@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from .._common import BatchTokens, Bos, InferPrecision, Tokenizer, Unique, placeholders, text_tokens
+from .._common import BatchTokens, Bos, InferPrecision, Tokenizer, Unique, text_tokens
 from .._op import ColumnOf, Cost, CostContext, ModelRef, Op, OpParams, TableRef
-from ._prompting import ChatTemplate, System, check_system
+from ._prompting import ChatTemplate, System, check_system, check_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,7 +75,7 @@ class Params(OpParams):
     @field_validator("template")
     @classmethod
     def _has_response(cls, value: str) -> str:
-        if RESPONSE not in placeholders(value, "template"):
+        if RESPONSE not in check_template(value, "template"):
             raise ValueError("the rubric template has no {response}: the judge would never see "
                              "what it is judging; put {response} where the response goes")
         return value

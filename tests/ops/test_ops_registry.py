@@ -14,6 +14,7 @@ from specc.ops import BUILTIN, OPS, Op, OpNotImplemented, OpParams, Ref
 EXPECTED = {
     "train.tokenizer", "train.pretrain", "train.sft", "train.dpo", "train.orpo",
     "eval.logprob_pairs", "eval.multiple_choice", "eval.perplexity",
+    "eval.generate", "eval.judge", "eval.check",
     "probe.activations", "probe.linear", "probe.logit_lens", "probe.diff_means",
     "probe.steer", "probe.graft",
     "analyse.corpus_stats", "analyse.correlate",
@@ -92,9 +93,10 @@ def test_minimal_params_plan_without_known_sizes(name: str, op: Op, minimal, bli
 
 
 @pytest.mark.parametrize("name,op", ALL, ids=[n for n, _ in ALL])
-def test_carries_names_a_data_param(name: str, op: Op):
+def test_carries_names_a_data_or_table_param(name: str, op: Op):
+    # A data source's records, or another stage's rows (eval.judge carries eval.generate's).
     if op.carries is not None:
-        assert ref_paths(op.params)[op.carries] == {("data",)}
+        assert ref_paths(op.params)[op.carries] in ({("data",)}, {("table",)})
 
 
 def test_an_op_without_a_run_fails_loudly():
