@@ -1,0 +1,2 @@
+"""Design diagnostics: what a plan can decide before any GPU-hour is spent (power, minimal
+detectable effects, units per hypothesis)."""
