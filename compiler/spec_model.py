@@ -259,6 +259,15 @@ class Test(Strict):
     n_permutations: int = Field(10_000, ge=100)
 
 
+class Assume(Strict):
+    """The effect a design is planned for: the power at it is reported before running."""
+
+    value: float = Field(description="Expected value of the measure (e.g. a correlation of 0.6, an "
+                                     "accuracy of 0.7, a mean difference of 0.2).")
+    sd: float | None = Field(None, gt=0, description="Expected per-unit standard deviation (means and "
+                                                     "differences of non-0/1 columns).")
+
+
 class Hypothesis(Strict):
     statement: str = Field(min_length=1)
     kind: Literal["confirmatory", "exploratory"] = "confirmatory"
@@ -267,6 +276,8 @@ class Hypothesis(Strict):
     interval: Interval = Field(default_factory=Interval)
     test: Test | None = None
     when: str | None = Field(None, description="Gate, e.g. 'H1 is supported'.")
+    assume: Assume | None = Field(None, description="The effect the design is planned for (power is "
+                                                    "reported at it).")
 
     @field_validator("expect", mode="before")
     @classmethod
@@ -279,6 +290,8 @@ class Hypothesis(Strict):
 class Decision(Strict):
     alpha: float = Field(0.05, gt=0, lt=1)
     correction: Literal["none", "holm", "bonferroni", "bh"] = "holm"
+    min_power: float | None = Field(None, gt=0, lt=1, description="Refuse a design whose confirmatory "
+                                    "hypotheses have less power than this at their assumed effect.")
 
 
 class Budget(Strict):

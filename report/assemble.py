@@ -58,6 +58,7 @@ def build_results(plan, run_result, ledger, tables) -> dict[str, Any]:
                 "counts": dict(run_result.counts)},
         "decision": {"alpha": spec.decision.alpha, "correction": spec.decision.correction},
         "hypotheses": hypotheses,
+        "design": _design(plan),
         "stages": _stages(plan, ledger, run_result),
         "lock": lock_summary,
         "deviations": devs,
@@ -66,6 +67,12 @@ def build_results(plan, run_result, ledger, tables) -> dict[str, Any]:
         "cost": cost_summary(plan, ledger, run_result.run_id),
         "provenance": provenance(plan, lock_summary),
     }
+
+
+def _design(plan) -> dict[str, Any]:
+    """Units, minimal detectable effect and power of each confirmatory hypothesis, beside its verdict."""
+    from specc.design import design_diagnostics
+    return {hid: d.to_dict() for hid, d in design_diagnostics(plan).items()}
 
 
 def publish(plan, results: dict[str, Any]) -> Path:

@@ -151,6 +151,7 @@ def _hypothesis_view(h: dict[str, Any], results: dict[str, Any], drawn: set[str]
         "p_shown": None if not test else (test["p_adjusted"] if test.get("p_adjusted") is not None
                                           else test["p"]),
         "table": table, "table_axes": list(table["by"]) if table else [],
+        "design": (results.get("design") or {}).get(h["id"]),
         "figure": f"{FIGURES}/{h['id']}.png" if h["id"] in drawn else None,
         "figure_alt": _figure_alt(h["id"], (results.get("figures") or {}).get(h["id"])),
     }

@@ -62,6 +62,9 @@ def validate(specs: List[Path] = typer.Argument(..., help="Spec files."),
         if plan is None:
             failed += 1
             continue
+        if not _design_check(plan):
+            failed += 1
+            continue
         out.print(f"{spec}: ok — {len(plan.stages)} stages, {len(plan.tasks)} tasks, "
                   f"{len(plan.spec.hypotheses)} hypotheses, ~{plan.total_gpu_hours:.3g} GPU-h", markup=False)
     if failed:
@@ -93,7 +96,33 @@ def plan(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[
     out.print(f"total: {len(compiled.tasks)} tasks, ~{compiled.total_gpu_hours:.3g} GPU-h{budget} "
               f"(at {b.device_tflops:g} TFLOP/s x {b.utilization:g} utilisation, {b.device})", markup=False)
     out.print("\n```mermaid\n" + compiled.mermaid() + "\n```", markup=False)
+    _print_design(compiled)
     _print_cache(compiled, store, tasks)
+
+
+def _design_check(plan) -> bool:
+    """Print the design warnings (errors under decision.min_power); False when there are errors."""
+    from specc.design import design_diagnostics, design_problems
+    problems = design_problems(plan, design_diagnostics(plan))
+    _print_diagnostics(problems)
+    return not any(d.severity == "error" for d in problems)
+
+
+def _print_design(plan) -> None:
+    """Per confirmatory hypothesis: units, alpha, minimal detectable effect, power."""
+    from specc.design import design_diagnostics, design_problems
+    designs = design_diagnostics(plan)
+    if not designs:
+        return
+    table = Table(title="design diagnostics (confirmatory hypotheses)")
+    for col in ("hypothesis", "units", "alpha", "MDE (80% power)", "assumed", "power", "warnings"):
+        table.add_column(col, justify="left" if col in ("hypothesis", "assumed") else "right")
+    for hid, d in designs.items():
+        assumed = ", ".join(f"{k} {v:g}" for k, v in (d.assumed or {}).items()) or "-"
+        table.add_row(hid, "?" if d.units is None else f"{d.units:,}", f"{d.alpha:.3g}", d.mde_text, assumed,
+                      "-" if d.power is None else f"{d.power:.2f}", str(len(d.warnings)))
+    out.print(table)
+    _print_diagnostics(design_problems(plan, designs))
 
 
 def _print_cache(compiled, store_uri: Optional[str], every_task: bool) -> None:
@@ -135,7 +164,8 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
     from specc.runtime.progress import Progress
     from specc.runtime.run import RunOptions, RunSetupError, run_plan
     compiled = _compile(spec, profile, data_root)
-    if compiled is None:
+    # Power is checked before running only when the spec demands it (validate shows the rest).
+    if compiled is None or (compiled.spec.decision.min_power is not None and not _design_check(compiled)):
         raise typer.Exit(EXIT_SPEC_ERROR)
     options = RunOptions(address=address, store=store, max_parallel=max_parallel, allow_cpu=allow_cpu,
                          retries=retries)
@@ -180,7 +210,7 @@ def prereg(spec: Path = typer.Argument(..., help="Spec file."), profile: Optiona
         err.print(f"{spec}: --reason is for --amend; to freeze a first lock leave it out", markup=False)
         raise typer.Exit(EXIT_SPEC_ERROR)
     compiled = _compile(spec, profile, data_root)
-    if compiled is None:
+    if compiled is None or not _design_check(compiled):
         raise typer.Exit(EXIT_SPEC_ERROR)
     try:
         report, lock = write_preregistration(compiled, spec, amend_reason=reason if amend else None)

@@ -51,6 +51,7 @@ def preregistration_context(plan, spec_path: Path, lock: Lock) -> dict[str, Any]
         "correction": CORRECTION_NAMES[spec.decision.correction],
         "hypotheses": [_hypothesis(h, spec, plan) for h in plan.hypotheses.values()],
         "design": _design(spec),
+        "diagnostics": _diagnostics(plan),
         "stages": _stages(plan),
         "data": [_source(name, src, plan.data.get(name)) for name, src in spec.data.items()],
         "stopping": _stopping(plan),
@@ -58,6 +59,12 @@ def preregistration_context(plan, spec_path: Path, lock: Lock) -> dict[str, Any]
                    "device": spec.budget.device, "tflops": spec.budget.device_tflops,
                    "utilization": spec.budget.utilization},
     }
+
+
+def _diagnostics(plan) -> list[dict[str, Any]]:
+    """Units, minimal detectable effect and power of each confirmatory hypothesis."""
+    from specc.design import design_diagnostics
+    return [d.to_dict() for d in design_diagnostics(plan).values()]
 
 
 def _shown(path: Path, repo: Path) -> str:

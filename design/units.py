@@ -1,0 +1,108 @@
+"""How many resampling units a hypothesis will have, read from the compiled plan.
+
+    design axes (seed, model, condition ...)   distinct values among the tasks of the
+                                               stage the measure reads (axes its `where`
+                                               fixes do not multiply `condition`)
+    item                                       records of the data source the stage scores
+                                               (after its split), or of the source itself
+    any other column (UID, group ...)          distinct values of that column in the data
+                                               source that has it (local files up to 64 MB)
+
+Nothing here runs a task: a count that cannot be known before running is None.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from specc.compiler.measure_ast import Arg, Call, column_uses
+
+MAX_BYTES = 64 * 2**20          # read a local file's column only up to this size
+
+
+@dataclass(frozen=True)
+class Units:
+    n: int | None
+    what: str                   # "12 values of UID in pairs", "3 seeds of pretrain" ...
+    identity: tuple = ()        # equal for two arguments resampled over the same units (paired)
+
+
+def arg_units(plan, arg: Arg, unit: str) -> Units:
+    """Units of one argument of a call, resampled over `unit` (its `by` key when grouped)."""
+    source = arg.column.source
+    key = arg.by[-1].text if arg.by else unit
+    fixed = {u.column for u in column_uses(arg) if u.role == "where"}
+    if source in plan.stages:
+        return _stage_units(plan, source, key, fixed)
+    return _data_units(plan, source, key)
+
+
+def call_units(plan, call: Call, unit: str) -> list[Units]:
+    return [arg_units(plan, a, unit) for a in call.args]
+
+
+def _stage_units(plan, stage: str, key: str, fixed: set[str]) -> Units:
+    st = plan.stages[stage]
+    tasks = plan.tasks[st.first:st.first + st.count]
+    if key == "condition":
+        conditions = {tuple((a, v) for a, v in t.condition if a not in fixed) for t in tasks}
+        return Units(len(conditions), f"{len(conditions)} conditions of {stage}",
+                     ("condition", frozenset(conditions)))
+    axes = {a for t in tasks for a, _ in t.condition}
+    if key in axes:
+        values = {v for t in tasks for a, v in t.condition if a == key}
+        return Units(len(values), f"{len(values)} values of {key} in {stage}", (key, frozenset(values)))
+    for source, split in _data_params(plan, stage):
+        found = _data_units(plan, source, key, split)
+        if found.n is not None:
+            return Units(found.n, f"{found.what}, scored by {stage}", found.identity)
+    return Units(None, f"{key} of {stage}: known only after running")
+
+
+def _data_params(plan, stage: str) -> list[tuple[str, str | None]]:
+    """The data sources (and splits) a stage's params name, in param order."""
+    found = []
+    for params in plan.stages[stage].params.values():
+        for value in params.values():
+            if not isinstance(value, str):
+                continue
+            source, _, split = value.partition(".")
+            if source in plan.data and (source, split or None) not in found:
+                found.append((source, split or None))
+    return found
+
+
+def _data_units(plan, source: str, key: str, split: str | None = None) -> Units:
+    info = plan.data.get(source)
+    if info is None or info.stats is None:
+        return Units(None, f"{key} of {source}: unknown before loading")
+    share = info.splits.get(split, 1.0) if split else 1.0
+    label = f"{source}.{split}" if split else source
+    if key in ("item", "row"):
+        n = int(info.stats.records * share)
+        return Units(n, f"{n} items of {label}", (label, key))
+    if key not in info.columns:
+        return Units(None, f"{key} is not a column of {source}")
+    values = distinct_values(tuple(info.files), info.kind, key)
+    if values is None:
+        return Units(None, f"{key} of {source}: too large to count before running")
+    return Units(values, f"{values} values of {key} in {source}", (source, key))
+
+
+def distinct_values(files: tuple[Path, ...], kind: str, column: str) -> int | None:
+    import pandas as pd
+    if sum(Path(f).stat().st_size for f in files) > MAX_BYTES:
+        return None
+    seen: set = set()
+    for f in files:
+        if kind == "csv":
+            frame = pd.read_csv(f, usecols=[column])
+        elif kind == "jsonl":
+            frame = pd.read_json(f, lines=True)
+        elif kind == "parquet":
+            frame = pd.read_parquet(f, columns=[column])
+        else:
+            return None
+        if column in frame:
+            seen.update(frame[column].dropna().tolist())
+    return len(seen)
