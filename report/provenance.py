@@ -82,10 +82,22 @@ def _ram_gib() -> float | None:
 
 
 def _gpus() -> list[str]:
+    """GPU names without importing torch (a cached re-run needs neither torch nor CUDA):
+    torch's view when it is already loaded, else the driver's (`nvidia-smi`)."""
+    import sys
+    torch = sys.modules.get("torch")
     try:
-        import torch
-        if not torch.cuda.is_available():
+        if torch is not None:
+            if not torch.cuda.is_available():
+                return []
+            return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        import shutil
+        import subprocess
+        smi = shutil.which("nvidia-smi")
+        if smi is None:
             return []
-        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        out = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=10)
+        return [line.strip() for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []
     except Exception:  # noqa: BLE001 - a broken CUDA install must not cost the report
         return []
