@@ -12,6 +12,8 @@ things its params name and writes its own files under `ctx.out`:
     ctx.batch_size(64)         64, halved after each out-of-memory retry
     ctx.resume_folder()        a folder that survives failed attempts: training resumes from it
     ctx.log("..."), ctx.record(tokens_per_s=...)   kept in the artifact's manifest
+    ctx.progress(step, total, loss=...)   the live view and `specc status` (cheap: call every step)
+    ctx.metrics(step, loss=..., lr=...)   per-step scalars: TensorBoard event files (+ MLflow)
 
 Model artifacts follow one layout: `model/` (the final weights), `checkpoints/<n>/`
 (one folder per value of the `checkpoint` axis) and `tokenizer/` when one was saved.
@@ -25,6 +27,7 @@ from typing import Any, Callable
 from specc.compiler.datafiles import DataRoots
 
 from .payload import InputArtifact, TaskPayload, spec_model_identity
+from .reporting import TaskState
 
 
 class InputError(LookupError):
@@ -39,7 +42,9 @@ def model_folder(artifact: Path, select: dict[str, Any]) -> Path:
 
 class TaskContext:
     def __init__(self, payload: TaskPayload, store, out: Path,
-                 load_model: Callable[[str, Callable[[], Any]], Any], batch_scale: float = 1.0):
+                 load_model: Callable[[str, Callable[[], Any]], Any], batch_scale: float = 1.0,
+                 state: TaskState | None = None, echo: Callable[[str], None] | None = None,
+                 tracker: Any = None):
         self.payload = payload
         self.task_id = payload.task_id
         self.key = payload.key
@@ -55,6 +60,10 @@ class TaskContext:
         self._t0 = time.perf_counter()
         # Every local path is checked against these again as it is opened (None: unchecked).
         self.roots = DataRoots.of(payload.roots) if payload.roots else None
+        self.state = state or TaskState(payload.task_id, payload.attempt)
+        self._echo = echo              # ctx.log lines into the task's log (on a worker)
+        self._tracker = tracker
+        self._metrics = None
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -171,7 +180,35 @@ class TaskContext:
         return max(1, int(requested * self.batch_scale))
 
     def log(self, message: str) -> None:
-        self.logs.append(f"{time.perf_counter() - self._t0:8.2f}s {message}")
+        line = f"{time.perf_counter() - self._t0:8.2f}s {message}"
+        self.logs.append(line)
+        if self._echo is not None:
+            self._echo(line)
+
+    def progress(self, step: float, total: float | None = None, **metrics: Any) -> None:
+        """How far the task is (`step` of `total`, in whatever unit the op counts: optimiser
+        steps, batches, items) and its current metrics, for the live view, the plain log and
+        `specc status`. Costs a tuple assignment: the driver polls the latest values about
+        once a second, so call it as often as convenient (every step)."""
+        self.state.progress(step, total, metrics)
+
+    def metrics(self, step: int, **scalars: Any) -> None:
+        """Per-step scalars (loss, lr, grad_norm, tokens_per_s, mfu ...) written as TensorBoard
+        events under the task's folder while it runs (and to MLflow when configured); None
+        values are left out."""
+        if self._metrics is None:
+            from .metrics import FOLDER, MetricsWriter
+            self._metrics = MetricsWriter(self.resume_folder() / FOLDER, self._tracker)
+        self._metrics.write(step, scalars)
+
+    def finish_metrics(self, out: Path | None) -> None:
+        """Close the event files; with `out` (the task succeeded), copy them into the artifact."""
+        if self._metrics is None:
+            return
+        if out is not None:
+            self._metrics.export(out)
+        else:
+            self._metrics.close()
 
     def record(self, **facts: Any) -> None:
         """Facts about how the task ran (precision, tokens/s ...), kept in the manifest."""

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     run_id TEXT NOT NULL, task_id TEXT NOT NULL, stage TEXT NOT NULL, op TEXT NOT NULL,
     key TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, attempts INTEGER DEFAULT 0,
     started REAL, ended REAL, device TEXT, device_seconds REAL DEFAULT 0, error TEXT,
-    parts TEXT, PRIMARY KEY (run_id, task_id)
+    parts TEXT, progress TEXT, PRIMARY KEY (run_id, task_id)
 );
 CREATE TABLE IF NOT EXISTS attempts (
     run_id TEXT NOT NULL, task_id TEXT NOT NULL, attempt INTEGER NOT NULL,
@@ -55,6 +55,9 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")    # readers (specc status) never block the driver
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, fast
         self.db.executescript(SCHEMA)
+        columns = {r["name"] for r in self.db.execute("PRAGMA table_info(tasks)")}
+        if "progress" not in columns:  # a ledger written before tasks reported progress
+            self.db.execute("ALTER TABLE tasks ADD COLUMN progress TEXT")
         self._pending: list[tuple[str, tuple]] = []
 
     def close(self) -> None:
@@ -103,6 +106,11 @@ class Ledger:
                               " error=?, reason=coalesce(?, reason) WHERE run_id=? AND task_id=?",
                               (status, time.time(), device_seconds, error, reason, run_id, task_id)))
 
+    def task_progress(self, run_id: str, task_id: str, progress: dict[str, Any]) -> None:
+        """The latest progress a running task reported (step, total, rate, metrics, at)."""
+        self._pending.append(("UPDATE tasks SET progress=? WHERE run_id=? AND task_id=?",
+                              (json.dumps(progress), run_id, task_id)))
+
     def model_loaded(self, run_id: str, task_id: str, model: str, worker: str, seconds: float) -> None:
         self._pending.append(("INSERT INTO model_loads VALUES (?,?,?,?,?)",
                               (run_id, task_id, model, worker, seconds)))
@@ -144,6 +152,17 @@ class Ledger:
     def tasks(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM tasks WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall()
         return [dict(r) for r in rows]
+
+    def task(self, run_id: str, task_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM tasks WHERE run_id=? AND task_id=?", (run_id, task_id)).fetchone()
+        return dict(row) if row else None
+
+    def ran_in(self, key: str) -> str | None:
+        """The latest run in which the task with this cache key ran to success (a cached
+        task's log is that run's)."""
+        row = self.db.execute("SELECT t.run_id FROM tasks t JOIN runs r ON r.id = t.run_id WHERE t.key=?"
+                              " AND t.status='succeeded' ORDER BY r.started DESC LIMIT 1", (key,)).fetchone()
+        return row["run_id"] if row else None
 
     def attempts(self, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM attempts WHERE run_id=?", [run_id]

@@ -6,9 +6,14 @@ Plain mode prints failures and retries as they happen, a line when a stage
 completes (with why its tasks were skipped: a closed gate, an upstream failure),
 and a heartbeat every `heartbeat` seconds: readable in a CI log without a line
 per task. The live table shows that reason in its `note` column.
+
+Running tasks that report progress (`ctx.progress`) get a row of their own under
+their stage in the live table — step of total, current metrics, the task's own ETA —
+and in plain mode a line each at most every `task_every` seconds.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -41,7 +46,8 @@ class StageProgress:
 
 
 class Progress:
-    def __init__(self, plan, console: Console, live: bool | None = None, heartbeat: float = 10.0):
+    def __init__(self, plan, console: Console, live: bool | None = None, heartbeat: float = 10.0,
+                 task_every: float = 30.0):
         self.plan = plan
         self.console = console
         self.live_mode = console.is_terminal if live is None else live
@@ -50,6 +56,10 @@ class Progress:
         self.last_beat = self.t0
         self.stages = {name: StageProgress(st.count) for name, st in plan.stages.items()}
         self._live: Live | None = None
+        self.task_every = task_every
+        self.running: dict[int, float] = {}          # task -> when it started
+        self.reports: dict[int, dict] = {}           # task -> its latest progress
+        self.reported: dict[int, float] = {}         # task -> when plain mode last printed it
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -75,7 +85,14 @@ class Progress:
             return
         task = self.plan.tasks[i]
         sp = self.stages[task.stage]
+        if kind == "progress":
+            self._progress(i, info)
+            return
+        if kind != "started":
+            self.running.pop(i, None)
+            self.reports.pop(i, None)
         if kind == "started":
+            self.running[i] = time.time()
             sp.running += 1
             sp.started = sp.started or time.time()
         elif kind == "retry":
@@ -94,6 +111,14 @@ class Progress:
             sp.skip_reason = sp.skip_reason or info.get("reason")
         if kind in ("succeeded", "failed", "skipped") and sp.finished == sp.total and not self.live_mode:
             self._line(f"stage {task.stage}: {self._summary(sp)}")
+        self._tick()
+
+    def _progress(self, i: int, report: dict) -> None:
+        self.reports[i] = report
+        now = time.time()
+        if self._live is None and now - self.reported.get(i, -math.inf) >= self.task_every:
+            self.reported[i] = now
+            self._line(f"  {self.plan.tasks[i].id}: {progress_text(report, now)}")
         self._tick()
 
     def _tick(self) -> None:
@@ -135,4 +160,41 @@ class Progress:
             table.add_row(name, str(sp.done), str(sp.running), str(sp.cached), str(sp.failed),
                           str(sp.skipped), str(sp.total), elapsed,
                           "-" if eta is None else f"{eta:.0f}s", sp.skip_reason or "")
+            for i, started in self.running.items():
+                task = self.plan.tasks[i]
+                if task.stage != name:
+                    continue
+                report = self.reports.get(i)
+                task_eta = progress_eta(report, time.time()) if report else None
+                table.add_row(f"  {task.id.partition('/')[2] or task.id}", "", "", "", "", "", "",
+                              f"{time.time() - started:.0f}s", "-" if task_eta is None else f"{task_eta:.0f}s",
+                              progress_text(report, None) if report else "started")
         return table
+
+
+def progress_eta(report: dict, now: float) -> float | None:
+    """Seconds left for a task at its reported rate, counted from `now`."""
+    step, total, rate = report.get("step"), report.get("total"), report.get("rate")
+    if not rate or total is None or step is None:
+        return None
+    return max(0.0, (total - step) / rate - (now - report.get("at", now)))
+
+
+def progress_text(report: dict, now: float | None) -> str:
+    """`step 120/300 (40%) · loss 3.21 · tokens_per_s 9160 · ETA 52s` (no ETA when `now` is None)."""
+    step, total = report.get("step"), report.get("total")
+    parts = [f"step {_short(step)}" + (f"/{_short(total)} ({100 * step / total:.0f}%)"
+                                       if total and step is not None else "")]
+    parts += [f"{k} {_short(v)}" for k, v in (report.get("metrics") or {}).items() if v is not None]
+    eta = progress_eta(report, now) if now is not None else None
+    if eta is not None:
+        parts.append(f"ETA {eta:.0f}s")
+    return " · ".join(parts)
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.4g}"
+    return str(value)

@@ -31,6 +31,7 @@ from .ledger import Ledger
 from .payload import PayloadBuilder, key_parts
 from .phases import Phases, Settled
 from .store import ArtifactStore, default_store_uri
+from .task_logs import TaskLogs, logs_folder
 
 
 class RunSetupError(Exception):
@@ -250,7 +251,8 @@ class _Run:
             self._start()
         scheduler = Scheduler(self.plan, set(todo), self.shapes, self.builder, self.ledger, self.run_id,
                               self.cluster.total(), self.options.max_parallel, self.options.retries,
-                              on_event=self.progress.event if self.progress else None)
+                              on_event=self.progress.event if self.progress else None,
+                              logs=TaskLogs(logs_folder(specc_dir(self.plan), self.run_id)))
         mark = time.perf_counter()
         outcomes = scheduler.run()
         self.timings["tasks"] = self.timings.get("tasks", 0.0) + time.perf_counter() - mark

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from .cluster import Shape
 
 PIPELINE = 2           # calls in flight per worker: one running, one waiting behind it
+POLL_EVERY = 1.0       # seconds between two progress/log polls of a busy worker
 FLUSH_EVERY = 0.1      # seconds between ledger transactions while tasks finish quickly
 # Tasks shorter than this are sent to a worker several at a time (one Ray call for a
 # batch taking about this long), so Ray's per-call cost does not dominate tiny tasks.
@@ -56,7 +57,7 @@ class Outcome:
 class Scheduler:
     def __init__(self, plan, todo: set[int], shapes: dict[str, Shape], builder, ledger, run_id: str,
                  capacity: dict[str, float], max_parallel: int | None = None, retries: int = 2,
-                 on_event: Callable[[str, int, dict], None] | None = None):
+                 on_event: Callable[[str, int, dict], None] | None = None, logs=None):
         self.plan, self.tasks = plan, plan.tasks
         self.todo = todo
         self.shapes = {i: shapes[self.tasks[i].stage] for i in todo}
@@ -66,6 +67,10 @@ class Scheduler:
         self.retries = retries
         self.emit = on_event or (lambda kind, i, info: None)
         self.errors = _system_errors()
+        self.logs = logs                         # runtime.task_logs.TaskLogs, or None
+        self.polls: dict[Any, Slot] = {}         # ObjectRef of a worker's report -> the worker
+        self.polled: dict[int, float] = {}       # id(slot) -> when it was last asked
+        self.by_id = {self.tasks[i].id: i for i in todo}
 
         self.outcomes: dict[int, Outcome] = {}
         self.attempts: dict[int, int] = {}       # Ray calls that carried the task
@@ -104,6 +109,7 @@ class Scheduler:
         while len(self.outcomes) < len(self.todo):
             self.emit("tick", -1, {})
             self._dispatch()
+            self._poll()
             if not self.running:
                 stalled += 1
                 if any(self.ready.values()) and stalled < 100:
@@ -119,6 +125,7 @@ class Scheduler:
                 done = list(dict.fromkeys(done + more))
             for ref in done:
                 self._collect(ref)
+            self._collect_polls()
             if time.perf_counter() - self.flushed > FLUSH_EVERY:
                 self.ledger.flush()
                 self.flushed = time.perf_counter()
@@ -189,7 +196,8 @@ class Scheduler:
     def _new_slot(self, shape: Shape) -> Slot:
         import ray
         from .worker import TaskWorker
-        actor = ray.remote(TaskWorker).options(**shape.ray_options(), max_restarts=0,
+        actor = ray.remote(concurrency_groups=TaskWorker.CONCURRENCY_GROUPS)(TaskWorker).options(
+            **shape.ray_options(), max_restarts=0,
                                                max_task_retries=0, max_concurrency=1).remote()
         slot = Slot(actor, shape)
         self.slots.append(slot)
@@ -237,10 +245,54 @@ class Scheduler:
         import ray
         if slot in self.slots:
             self.slots.remove(slot)
+        for ref in [r for r, s in self.polls.items() if s is slot]:
+            del self.polls[ref]
         try:
             ray.kill(slot.actor, no_restart=True)
         except Exception:  # noqa: BLE001 - already dead
             pass
+
+    # -- progress and logs of running tasks ------------------------------------------
+
+    def _poll(self) -> None:
+        """Ask each busy worker, at most every POLL_EVERY seconds, for its running task's
+        progress and new output (one small call on the actor's report thread)."""
+        now = time.perf_counter()
+        asking = set(map(id, self.polls.values()))
+        for slot in self.slots:
+            if slot.tasks and id(slot) not in asking and now - self.polled.get(id(slot), 0.0) >= POLL_EVERY:
+                self.polled[id(slot)] = now
+                self.polls[slot.actor.report.options(concurrency_group="report").remote()] = slot
+
+    def _collect_polls(self) -> None:
+        import ray
+        if not self.polls:
+            return
+        done, _ = ray.wait(list(self.polls), num_returns=len(self.polls), timeout=0)
+        for ref in done:
+            self.polls.pop(ref, None)
+            try:
+                report = ray.get(ref)
+            except Exception:  # noqa: BLE001 - a dead worker: its task's result says so
+                continue
+            i = self.by_id.get(report["task_id"]) if report else None
+            if i is None:
+                continue
+            if self.logs is not None:
+                self.logs.append(report["task_id"], report["attempt"], report["log"])
+            if report["progress"] is not None:
+                self.ledger.task_progress(self.run_id, report["task_id"], report["progress"])
+                self.emit("progress", i, report["progress"])
+
+    def _log_end(self, i: int, result: dict | None, error: str | None = None) -> None:
+        """The rest of a finished attempt's log, and why it failed."""
+        if self.logs is None:
+            return
+        task_id, attempt = self.tasks[i].id, self.attempts[i]
+        self.logs.append(task_id, attempt, (result or {}).get("log") or "")
+        why = (result or {}).get("traceback") or error
+        if why and (result or {}).get("status") != "succeeded":
+            self.logs.append(task_id, attempt, f"\n[specc] attempt {attempt} failed:\n{why.rstrip()}\n")
 
     # -- results ----------------------------------------------------------------------
 
@@ -259,12 +311,14 @@ class Scheduler:
             self._kill(slot)  # its other calls in flight fail too, and are retried the same way
             error = f"worker died: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             for i in batch:
+                self._log_end(i, None, error)
                 self._lost(i, error, charged=i == slot.culprit)
             return
         except ray.exceptions.RayTaskError as exc:  # the worker's own machinery failed (store, import)
             slot.batches.remove(batch)
             error = f"{type(exc.cause).__name__ if exc.cause else 'error'}: {str(exc.cause or exc).splitlines()[-1]}"
             for i in batch:
+                self._log_end(i, None, str(exc))
                 self.ledger.attempt_ended(self.run_id, self.tasks[i].id, self.attempts[i], "failed", error,
                                           str(exc))
                 self._finish(i, "failed", error)
@@ -287,6 +341,7 @@ class Scheduler:
 
     def _record(self, i: int, slot: Slot, result: dict) -> None:
         task = self.tasks[i]
+        self._log_end(i, result)
         for model, seconds in result.get("loads", ()):
             self.ledger.model_loaded(self.run_id, task.id, model, result["worker"], seconds)
         seconds = result["ended"] - result["started"]

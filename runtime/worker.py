@@ -9,9 +9,11 @@ dependants) from a dead worker (retry the task elsewhere).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import socket
+import sys
 import time
 import traceback
 from collections import OrderedDict
@@ -19,6 +21,7 @@ from typing import Any, Callable
 
 from .context import TaskContext
 from .payload import TaskPayload
+from .reporting import TaskReporter, captured_output
 
 # The smallest fraction of the requested batch size tried before an OOM is final.
 MIN_BATCH_SCALE = 1 / 64
@@ -76,24 +79,37 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def execute(payload: TaskPayload, cache: ModelCache, stores: dict) -> dict[str, Any]:
+def execute(payload: TaskPayload, cache: ModelCache, stores: dict,
+            reporter: TaskReporter | None = None) -> dict[str, Any]:
     """Run one task to a committed artifact; returns a small result dict for the driver.
-    Nothing raises out of here but interrupts: a failure is a `failed` result."""
+    Nothing raises out of here but interrupts: a failure is a `failed` result. With a
+    `reporter` (on a worker actor) the task's output is captured into its log and its
+    progress can be polled; the log not yet polled comes back in the result."""
     started = time.time()
     result: dict[str, Any] = {"task_id": payload.task_id, "attempt": payload.attempt, "worker": worker_name(),
                               "device": _device_name(payload.device), "started": started, "backoffs": 0}
+    state = reporter.begin(payload.task_id, payload.key, payload.attempt) if reporter else None
     try:
-        _run(payload, cache, stores, result)
+        with captured_output(state.log_path) if state else contextlib.nullcontext():
+            _run(payload, cache, stores, result, state)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - reported to the driver, never lost
         result.update(status="failed", error=f"{type(exc).__name__}: {exc}"[:2000],
                       traceback=traceback.format_exc(), ended=time.time())
+    finally:
+        if state is not None:
+            result["log"] = reporter.end(state)
     result["loads"] = cache.drain_loads()
     return result
 
 
-def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str, Any]) -> None:
+def _echo(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str, Any],
+         state=None) -> None:
     from specc.ops import OPS
     from .store import ArtifactStore
     store = stores.get(payload.store) or stores.setdefault(payload.store, ArtifactStore(payload.store))
@@ -104,13 +120,16 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
     scale = 1.0
     while True:
         out = store.begin(payload.key)
-        ctx = TaskContext(payload, store, out, cache.get, batch_scale=scale)
+        ctx = TaskContext(payload, store, out, cache.get, batch_scale=scale, state=state,
+                          echo=_echo if state is not None else None)
         try:
             params = op.params.model_validate(payload.params)
             value = op.execute(params, ctx)
             _write_outputs(payload, op, value, out)
+            ctx.finish_metrics(out)
             break
         except BaseException as exc:
+            ctx.finish_metrics(None)
             store.abandon(out)
             if is_out_of_memory(exc) and scale / 2 >= MIN_BATCH_SCALE:
                 scale, result["backoffs"] = scale / 2, result["backoffs"] + 1
@@ -175,13 +194,21 @@ class TaskWorker:
     the scheduler sends it the tasks that read the model it already holds.
     """
 
+    # `report` runs on a thread of its own (Ray concurrency group), beside the running task.
+    CONCURRENCY_GROUPS = {"report": 1}
+
     def __init__(self, capacity: int = 1):
         self.cache = ModelCache(capacity)
         self.stores: dict = {}
+        self.reporter = TaskReporter()
 
     def ready(self) -> str:
         return worker_name()
 
     def run_batch(self, payloads: list[TaskPayload]) -> list[dict[str, Any]]:
         """Several tasks in one Ray call (the scheduler batches only short tasks)."""
-        return [execute(p, self.cache, self.stores) for p in payloads]
+        return [execute(p, self.cache, self.stores, self.reporter) for p in payloads]
+
+    def report(self) -> dict[str, Any] | None:
+        """The running task's progress and new output since the last call (the driver's poll)."""
+        return self.reporter.report()

@@ -279,12 +279,30 @@ def status(run_id: Optional[str] = typer.Argument(None, help="Run id or prefix (
     for t in tasks:
         if t["status"] in ("failed", "skipped"):
             out.print(f"{t['status']}: {t['task_id']}: {t['error'] or t['reason']}", markup=False)
+    _print_running(found, tasks)
     if errors:
         for a in ledger.attempts(found["id"]):
             if a["traceback"] or a["status"] == "lost":
                 out.print(f"--- {a['task_id']} attempt {a['attempt']} ({a['status']}) on {a['worker']}",
                           markup=False)
                 out.print(a["traceback"] or a["error"] or "", markup=False)
+
+
+def _print_running(run, tasks) -> None:
+    """The last progress each running task reported (how long ago, when the run is over)."""
+    import time as _time
+    from specc.runtime.progress import progress_text
+    now = _time.time()
+    for t in tasks:
+        if t["status"] != "running":
+            continue
+        report = json.loads(t["progress"]) if t.get("progress") else None
+        if report is None:
+            out.print(f"running: {t['task_id']}: no progress reported", markup=False)
+            continue
+        live = run["status"] == "running"
+        age = f" (reported {now - report['at']:.0f}s ago)" if report.get("at") else ""
+        out.print(f"running: {t['task_id']}: {progress_text(report, now if live else None)}{age}", markup=False)
 
 
 @app.command()
@@ -363,6 +381,10 @@ def _type_name(tp) -> str:
 from specc.cli_ci import register as _register_ci  # noqa: E402  (specc ci, init, hook)
 
 _register_ci(app, out, err)
+
+from specc.cli_watch import logs  # noqa: E402 - registered here, defined apart
+
+app.command()(logs)
 
 
 def main() -> None:

@@ -87,6 +87,29 @@ def run_model_stat(params: ModelStatParams, ctx):
                          "model_id": [id(model)], "pid": [os.getpid()]})
 
 
+class ProgressParams(Misbehave):
+    steps: int = Field(10, gt=0, description="Steps to take.")
+    step_seconds: float = Field(0.1, ge=0, description="Seconds each step takes.")
+    fail_at: int | None = Field(None, description="Raise after this step.")
+
+
+def run_progress(params: ProgressParams, ctx):
+    """A fake long op: reports progress and per-step metrics, prints a line per step."""
+    import pandas as pd
+    _note(ctx)
+    _misbehave(params, ctx)
+    ctx.log("starting the fake long op")
+    for step in range(1, params.steps + 1):
+        time.sleep(params.step_seconds)
+        loss = 1.0 / step
+        print(f"step {step} loss {loss:.4f}", flush=step % 2 == 0)  # half of them left buffered
+        ctx.progress(step, params.steps, loss=loss)
+        ctx.metrics(step, loss=loss, lr=0.1)
+        if params.fail_at == step:
+            raise RuntimeError(f"told to fail at step {step}")
+    return pd.DataFrame({"steps": [params.steps]})
+
+
 def _free(params, ctx) -> Cost:
     return Cost()
 
@@ -96,6 +119,8 @@ OPS = [
        columns=lambda p: ("value", "batch", "pid"), run=run_value),
     Op("tiny.sum", 1, SumParams, "table", _free, "Add up the `value` column of input tables.",
        columns=lambda p: ("total", "n"), run=run_sum),
+    Op("tiny.progress", 1, ProgressParams, "table", _free, "Take `steps` slow steps, reporting progress.",
+       columns=lambda p: ("steps",), run=run_progress),
     Op("tiny.model_stat", 1, ModelStatParams, "table", _free, "Count the parameters of a model.",
        columns=lambda p: ("n_params", "model_id", "pid"), run=run_model_stat),
 ]
