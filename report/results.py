@@ -20,6 +20,7 @@ from typing import Any
 from specc.templates.render import render
 
 from .figures import draw
+from .training_curves import draw_training_curves, training_view
 
 RESULTS_FORMAT = 1
 TEMPLATE = "results.md.j2"
@@ -89,17 +90,20 @@ def render_results(results: dict[str, Any], out_dir: str | Path) -> Path:
         for stale in figures_dir.glob("*.png"):
             if stale.stem not in drawn:
                 stale.unlink()
+    curves = draw_training_curves(results.get("training_curves") or {}, figures_dir)
     path = out_dir / "results.md"
-    path.write_text(results_markdown(results, drawn), encoding="utf-8")
+    path.write_text(results_markdown(results, drawn, curves), encoding="utf-8")
     return path
 
 
-def results_markdown(results: dict[str, Any], drawn: set[str] | None = None) -> str:
+def results_markdown(results: dict[str, Any], drawn: set[str] | None = None,
+                     curves: dict[str, str] | None = None) -> str:
     """The Markdown of `results`; `drawn`: the hypotheses whose figure exists (default: all
-    with a figure in `results`)."""
+    with a figure in `results`); `curves`: the training-curve figures drawn, by stage."""
     if drawn is None:
         drawn = {h for h, f in (results.get("figures") or {}).items() if f and f.get("series")}
-    return render(TEMPLATE, **_view(results, drawn)).rstrip("\n") + "\n"
+    training = training_view(results.get("training_curves") or {}, curves or {})
+    return render(TEMPLATE, **_view(results, drawn), training_curves=training).rstrip("\n") + "\n"
 
 
 def report_run(run_id_prefix: str, repo_root: str | Path) -> Path:

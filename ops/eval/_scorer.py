@@ -127,8 +127,9 @@ class _Plan:
 
 
 def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
-          share_prefix: bool = True) -> Scores:
-    """Summed target log-probs of every request; see the module doc for how."""
+          share_prefix: bool = True, progress: Any = None) -> Scores:
+    """Summed target log-probs of every request; see the module doc for how. `progress(done,
+    total, **metrics)` (an op's ctx.progress) hears after every batch how many rows are scored."""
     import torch
 
     unique: dict[Request, int] = {}
@@ -149,7 +150,8 @@ def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
     head, fast = _head(lm)
     head = head if fast else None   # slow path: the model's own logits
     device = next(lm.parameters()).device
-    positions = batches = 0
+    positions = batches = done = 0
+    total_rows = sum(len(g.rows) for g in groups)
     with torch.inference_mode():
         for group in groups:
             prefix_last, prefix_cache = _run_prefix(lm, group.prefix, fast, device)
@@ -165,13 +167,16 @@ def score(lm: Any, requests: Sequence[Request], batch_tokens: int = 16384,
                 index_c = torch.tensor([c for _, c, _ in owned], device=device)
                 positions += len(owned)
                 _project(head, hidden[index_r, index_c], [n for *_, n in owned], by_node, values, device)
+                done += len(rows)
+                if progress is not None:
+                    progress(done, total_rows, batches=batches)
 
     counts = np.fromiter(map(len, need_ids), dtype=np.int64, count=len(need_ids))
     flat = np.fromiter(chain.from_iterable(need_ids), dtype=np.int64, count=int(counts.sum()))
     owner = np.repeat(np.arange(len(need_ids)), counts)
     per_req = np.bincount(owner, weights=values[flat], minlength=len(need_ids))
     stats = {"requests": len(requests), "unique_requests": len(reqs), "prefixes": len(groups),
-             "rows": sum(len(g.rows) for g in groups), "batches": batches,
+             "rows": total_rows, "batches": batches,
              "projected_positions": positions, "scored_tokens": int(counts.sum())}
     return Scores(per_req[inverse], counts[inverse], stats)
 

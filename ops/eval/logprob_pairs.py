@@ -84,7 +84,7 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     t0 = time.perf_counter()  # timed from tokenization on: what a user waits for
     requests = pair_requests(items, p.prompts, p.good, p.bad, p.context, p.separator, Encoder(tok), bos)
     check_lengths(requests, max_positions(lm))
-    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens))
+    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens), progress=ctx.progress)
     seconds = time.perf_counter() - t0
     logp = scores.logprob / scores.tokens if p.reduction == "mean" else scores.logprob
     if p.reduction == "mean" and (scores.tokens == 0).any():

@@ -129,7 +129,7 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     requests = choice_requests(items, p.fields, p.prompt_template, p.scoring, Encoder(tok), bos)
     check_lengths(requests, max_positions(lm))
     t0 = time.perf_counter()
-    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens))
+    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens), progress=ctx.progress)
     seconds = time.perf_counter() - t0
 
     logp = scores.logprob.reshape(n, k)

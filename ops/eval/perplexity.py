@@ -136,7 +136,7 @@ def run(p: Params, ctx) -> "pd.DataFrame":
         requests += reqs
         doc_of += [d] * len(reqs)
     t0 = time.perf_counter()
-    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens))
+    scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens), progress=ctx.progress)
     seconds = time.perf_counter() - t0
 
     doc_of = np.array(doc_of, dtype=np.int64)

@@ -92,12 +92,14 @@ def make_optimizer(model: Any, s: Settings):
 
 
 def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
-          state_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None) -> list[dict]:
+          state_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None,
+          on_step: Callable[[dict], None] | None = None) -> list[dict]:
     """Train `model` in place for `s.steps` optimiser steps; the history, one row per step.
 
     `batches(step)` -> (LongTensor [rows_per_step, block_size], injected blocks up to and
     including this step). `state_dir`: where resume state and checkpoints live (None: no
-    saving at all, as in the benchmark).
+    saving at all, as in the benchmark). `on_step(row)` hears each step's history row
+    (progress and TensorBoard metrics, see _monitor.py).
     """
     import torch
     check_precision(s.precision, s.device)
@@ -164,6 +166,8 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
                         "lr": lr, "grad_norm": norm_value, "injected_blocks": injected,
                         "tokens_per_s": s.tokens_per_step / (now - t_prev),  # seconds: wall time
                         "seconds": elapsed0 + now - t_start})
+        if on_step is not None:
+            on_step(history[-1])
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"loss is {loss_value} at step {done}: lower lr or use fp32")
 

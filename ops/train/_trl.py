@@ -359,6 +359,10 @@ def fit(trainer: Any, p: FinetuneParams, ctx: Any, tok: Any, logp: str | None = 
     if steps:
         trainer.add_callback(checkpoint_callback(steps, ctx.out))
     model = trainer.model
+    from ._monitor import StepMonitor, flops_per_token, trainer_callback
+    flops = flops_per_token(model, p.max_length, trained_share=0.5 if p.lora is not None else 1.0)
+    trainer.add_callback(trainer_callback(StepMonitor(ctx, p.steps, flops, str(ctx.device), p.precision),
+                                          COLUMNS))
     if p.lora is not None:
         trainable = sum(t.numel() for t in model.parameters() if t.requires_grad)
         ctx.record(lora={**p.lora.model_dump(), "trainable_params": trainable})

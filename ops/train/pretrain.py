@@ -162,6 +162,7 @@ def run(p: Params, ctx) -> None:
     from .._lm import check_vocab, documents, load_tokenizer, max_positions
     from ._blocks import BlockOrder, StepBatches, pack
     from ._loop import AUTOCAST, Settings, check_precision, export_checkpoints, train
+    from ._monitor import StepMonitor, flops_per_token
 
     device = str(ctx.device)
     check_precision(p.precision, device)  # before any work
@@ -199,7 +200,8 @@ def run(p: Params, ctx) -> None:
                inject_fraction=fraction, inject_blocks_available=len(inject_blocks))
 
     state_dir = ctx.resume_folder()
-    history = train(lm, batches, s, state_dir, log=ctx.log)
+    monitor = StepMonitor(ctx, p.steps, flops_per_token(lm, p.block_size), device, p.precision)
+    history = train(lm, batches, s, state_dir, log=ctx.log, on_step=monitor.history_row)
 
     out = ctx.out
     lm.save_pretrained(str(out / "model"))
