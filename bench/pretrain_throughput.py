@@ -8,7 +8,12 @@ loop     specc.ops.train._loop.train, fed by the op's own block order (StepBatch
          i.e. what train.pretrain's run does between packing the data and saving
          (no resume folder: no state saves, no checkpoints);
 trainer  transformers.Trainer with TrainingArguments(use_cpu on CPU, no eval, no
-         saving, logging off), a dataset of the same blocks, default collator.
+         saving, logging off), a dataset of the same blocks, default collator;
+monitor  the loop with what train.pretrain adds every step: ctx.progress (the live view)
+         and ctx.metrics (TensorBoard event files, written to a temp folder), through the
+         op's StepMonitor. The time spent in that callback is measured directly, per step,
+         and reported as a share of the median step time (goal < 1%): a difference of
+         two throughputs could not resolve 1% on a shared machine.
 
 Timing: only training steps. Model build, tokenization and packing happen before the
 clock starts, and the first `--warmup` optimiser steps of each run are not timed:
@@ -39,6 +44,25 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "corpora" / "tinyshakespeare.txt"
 GOAL_RATIO = 0.95
+
+
+class _MonitorCtx:
+    """The part of a TaskContext StepMonitor touches, with the real progress state and
+    event writer behind it."""
+
+    def __init__(self, folder: Path):
+        from specc.runtime.metrics import MetricsWriter
+        from specc.runtime.reporting import TaskState
+        self.state, self.writer = TaskState("bench", 1), MetricsWriter(folder)
+
+    def progress(self, step, total=None, **metrics):
+        self.state.progress(step, total, metrics)
+
+    def metrics(self, step, **scalars):
+        self.writer.write(step, scalars)
+
+    def record(self, **facts):
+        pass
 
 
 class _Ctx:
@@ -101,12 +125,28 @@ def timed(ends: list[float], args) -> tuple[float, float]:
     return tokens * args.steps / sum(steps), tokens / statistics.median(steps)
 
 
-def run_loop(args, blocks, vocab: int) -> tuple[tuple[float, float], float]:
+def run_loop(args, blocks, vocab: int, monitor_dir: Path | None = None,
+             spent: list[float] | None = None) -> tuple[tuple[float, float], float]:
+    """The loop; with `monitor_dir`, with train.pretrain's per-step monitor writing events
+    there, its time per step appended to `spent` (timed steps only)."""
     from specc.ops.train._blocks import BlockOrder, StepBatches
     from specc.ops.train._loop import train
+    from specc.ops.train._monitor import StepMonitor, flops_per_token
     model = fresh_model(args, vocab)
     batches = StepBatches(blocks, blocks[:0], BlockOrder(len(blocks), 0, 0.0, seed=0), args.batch)
-    history = train(model, batches, settings(args))
+    on_step = None
+    if monitor_dir is not None:
+        ctx = _MonitorCtx(monitor_dir)
+        monitor = StepMonitor(ctx, args.warmup + args.steps, flops_per_token(model, args.block), args.device, "fp32")
+
+        def on_step(row):
+            t0 = time.perf_counter()
+            monitor.history_row(row)
+            if row["step"] > args.warmup:
+                spent.append(time.perf_counter() - t0)
+    history = train(model, batches, settings(args), on_step=on_step)
+    if monitor_dir is not None:
+        ctx.writer.close()
     return timed([row["seconds"] for row in history], args), history[-1]["loss"]
 
 
@@ -174,15 +214,19 @@ def main() -> None:
         folder = Path(name)
         tok, blocks = prepare(args, folder)
         print(f"data: {len(blocks)} blocks of {args.block} tokens, vocab {len(tok)}")
-        loop, trainer = [], []   # per repeat: (wall tokens/s, median-step tokens/s)
+        loop, trainer, monitored = [], [], []   # per repeat: (wall tokens/s, median-step tokens/s)
+        spent: list[float] = []                 # seconds in the monitor, per timed step
         for r in range(args.repeat):
-            order = ("loop", "trainer") if r % 2 == 0 else ("trainer", "loop")
+            sides = ("loop", "trainer", "monitor")
+            order = sides[r % 3:] + sides[:r % 3]
             got = {}
             for side in order:
                 got[side] = (run_loop(args, blocks, len(tok)) if side == "loop"
-                             else run_trainer(args, blocks, len(tok), folder))
+                             else run_loop(args, blocks, len(tok), folder / f"events-{r}", spent)
+                             if side == "monitor" else run_trainer(args, blocks, len(tok), folder))
             loop.append(got["loop"][0])
             trainer.append(got["trainer"][0])
+            monitored.append(got["monitor"][0])
             print(f"repeat {r + 1}: loop {loop[-1][0]:>9.0f} tok/s (median step {loop[-1][1]:.0f}, "
                   f"final loss {got['loop'][1]:.3f})   trainer {trainer[-1][0]:>9.0f} tok/s (median step "
                   f"{trainer[-1][1]:.0f}, mean loss {got['trainer'][1]:.3f})")
@@ -197,6 +241,15 @@ def main() -> None:
     print(f"{'ratio':<10} {ratio:>10.3f}x  loop / trainer, medians of wall tokens/s "
           f"({robust:.3f}x at the median step time)")
     print(f"goal: loop tokens/s >= {GOAL_RATIO} x Trainer: {'met' if ratio >= GOAL_RATIO else 'NOT MET'}")
+    step = args.batch * args.block / statistics.median(v[1] for v in loop)   # median step, seconds
+    per_step = statistics.median(spent)
+    share = per_step / step
+    with_monitor = statistics.median(v[0] for v in monitored) / statistics.median(v[0] for v in loop)
+    print(f"\nmonitor: {per_step * 1e6:.0f} us per step (median; max {max(spent) * 1e6:.0f} us) = "
+          f"{100 * share:.3f}% of the median step ({step * 1e3:.1f} ms): ctx.progress + ctx.metrics "
+          f"(TensorBoard events)")
+    print(f"loop with monitor / loop: {with_monitor:.3f}x wall tokens/s (machine noise included)")
+    print(f"goal: progress and metrics < 1% of step time: {'met' if share < 0.01 else 'NOT MET'}")
     sys.stdout.flush()
 
 

@@ -63,3 +63,30 @@ def read_scalars(logdir: str | Path) -> dict[str, list[tuple[int, float]]]:
     acc = EventAccumulator(str(logdir), size_guidance={"scalars": 0})
     acc.Reload()
     return {tag: [(e.step, e.value) for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+
+
+def link_run(run: dict[str, Any], tasks: list[dict[str, Any]], folder: Path) -> dict[str, str]:
+    """Make `folder` a TensorBoard logdir of the run: one link per task that wrote events,
+    named by its task id (`pretrain/model=tiny/seed=1` -> that task's events), pointing at
+    the committed artifact's `tensorboard/` or, while the task runs (or after it failed),
+    at its resume folder's. Returns {task id: events location}; on a remote store the
+    locations are URIs (nothing is linked: pass them to `--logdir_spec`)."""
+    import os
+
+    from .store import RESUME, ArtifactStore
+    from .task_logs import task_folder
+    store = ArtifactStore(run["store"], create=False)
+    found: dict[str, str] = {}
+    for t in tasks:
+        committed = f"{store.path(t['key'])}/{FOLDER}"
+        if store.fs.exists(committed):
+            found[t["task_id"]] = committed
+        elif store.local and (Path(store.root) / RESUME / t["key"] / FOLDER).is_dir():
+            found[t["task_id"]] = str(Path(store.root) / RESUME / t["key"] / FOLDER)
+    if store.local:
+        shutil.rmtree(folder, ignore_errors=True)   # links only: the events stay where they are
+        for task_id, target in found.items():
+            link = folder / task_folder(task_id)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(target, link, target_is_directory=True)
+    return found

@@ -48,6 +48,7 @@ class TaskPayload:
     parts: dict[str, Any] = field(default_factory=dict)
     attempt: int = 1
     roots: tuple[str, ...] = ()   # the data roots: local paths are checked again when opened
+    tracking: dict[str, str] | None = None  # MLflow: uri, experiment, run (runtime/tracking.py)
 
 
 def key_parts(plan, task) -> dict[str, Any]:
@@ -69,6 +70,11 @@ class PayloadBuilder:
         self.cpu_only = cpu_only
         self.spec_dir = str(Path(plan.path).resolve().parent)
         self.ops = {name: OPS.get(st.op) for name, st in plan.stages.items()}
+        from specc.compiler.datafiles import repository_root
+        from .tracking import tracking_config
+        self.tracking = tracking_config(repository_root(Path(self.spec_dir)))
+        if self.tracking is not None:
+            self.tracking.setdefault("experiment", plan.spec.name)
         self._refs: dict[tuple, tuple[set[str], set[str]]] = {}
 
     def _names(self, stage: str, combo: tuple) -> tuple[set[str], set[str]]:
@@ -103,7 +109,7 @@ class PayloadBuilder:
             spec_dir=self.spec_dir, store=self.store,
             device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",
             produces=self.ops[task.stage].produces, parts=key_parts(plan, task), attempt=attempt,
-            roots=tuple(getattr(plan, "roots", ())))
+            roots=tuple(getattr(plan, "roots", ())), tracking=self.tracking)
 
     def model_identity(self, task) -> str | None:
         """The model a task reads, as a string (for actor affinity): an upstream artifact

@@ -232,6 +232,8 @@ class _Run:
         stages = {self.plan.tasks[i].stage for i in self.book.unfinished() if i not in self.book.hits}
         check_feasible({s: self.shapes[s] for s in self.plan.stages if s in stages}, self.cluster.nodes())
         self.builder = PayloadBuilder(self.plan, self.store.uri, cpu_only=self.options.allow_cpu)
+        if self.builder.tracking is not None:
+            self.builder.tracking["run"] = self.run_id   # tags every task's MLflow run
         if self.progress_factory:
             self.progress = progress = self.progress_factory(self.plan)
             cached: dict[str, int] = {}

@@ -118,10 +118,14 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
         cache.models.clear()  # training builds its own copy: free the device for it
         _free_device_memory()
     scale = 1.0
+    tracker = None
+    if payload.tracking is not None:
+        from .tracking import MlflowTask
+        tracker = MlflowTask(payload, payload.tracking)
     while True:
         out = store.begin(payload.key)
         ctx = TaskContext(payload, store, out, cache.get, batch_scale=scale, state=state,
-                          echo=_echo if state is not None else None)
+                          echo=_echo if state is not None else None, tracker=tracker)
         try:
             params = op.params.model_validate(payload.params)
             value = op.execute(params, ctx)
@@ -135,6 +139,8 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
                 scale, result["backoffs"] = scale / 2, result["backoffs"] + 1
                 _free_device_memory()  # the model stays loaded; its activations go
                 continue
+            if tracker is not None:
+                tracker.end(False, ctx.facts)
             raise
     ended = time.time()
     manifest = {
@@ -150,7 +156,11 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
         store.commit(payload.key, out, manifest)
     except BaseException:
         store.abandon(out)
+        if tracker is not None:
+            tracker.end(False, ctx.facts)
         raise
+    if tracker is not None:
+        tracker.end(True, ctx.facts)
     store.drop_resume_folder(payload.key)  # committed: nothing left to resume
     result.update(status="succeeded", ended=ended)
 

@@ -382,9 +382,10 @@ from specc.cli_ci import register as _register_ci  # noqa: E402  (specc ci, init
 
 _register_ci(app, out, err)
 
-from specc.cli_watch import logs  # noqa: E402 - registered here, defined apart
+from specc.cli_watch import logs, tensorboard  # noqa: E402 - registered here, defined apart
 
 app.command()(logs)
+app.command()(tensorboard)
 
 
 def main() -> None:

@@ -93,3 +93,35 @@ def logs(task: str = typer.Argument(..., help="Task id, unambiguous id prefix, o
         why = row.get("reason") or row.get("error") or ""
         err.print(f"{task_id}: no log ({row['status']}{': ' + why if why else ''})", markup=False)
         raise typer.Exit(1)
+
+
+def tensorboard(run_id: Optional[str] = typer.Argument(None, help="Run id or prefix (default: the latest)."),
+                port: int = typer.Option(6006, "--port", help="Port TensorBoard serves on."),
+                print_only: bool = typer.Option(False, "--print", help="Link the logdir and print the "
+                                                "command instead of starting TensorBoard."),
+                spec: Path = typer.Option(Path("."), "--in", help="A spec or folder inside the repository.")) -> None:
+    """Open a run's training metrics in TensorBoard: one TensorBoard run per task, named by its id."""
+    import os
+    import shlex
+    import sys
+
+    from specc.cli import err, out
+    from specc.runtime.metrics import link_run
+    ledger = _ledger(spec)
+    run = _run(ledger, run_id)
+    logdir = ledger.path.parent / "runs" / run["id"] / "tensorboard"
+    found = link_run(run, ledger.tasks(run["id"]), logdir)
+    if not found:
+        err.print(f"run {run['id']}: no task wrote TensorBoard events (only training ops do)", markup=False)
+        raise typer.Exit(1)
+    local = all(not v.startswith(("s3://", "gs://", "gcs://", "az://", "abfs://")) for v in found.values())
+    args = (["--logdir", str(logdir)] if local
+            else ["--logdir_spec", ",".join(f"{k}:{v}" for k, v in found.items())])
+    command = [sys.executable, "-m", "tensorboard.main", *args, "--port", str(port)]
+    out.print(f"run {run['id']}: events of {len(found)} task(s)" + (f" linked under {logdir}" if local else ""),
+              markup=False)
+    if print_only:
+        out.print(shlex.join(["tensorboard", *command[3:]]), markup=False)
+        return
+    sys.stdout.flush()
+    os.execv(sys.executable, command)   # TensorBoard takes over this process (Ctrl-C ends it)
