@@ -15,8 +15,8 @@ from specc.compiler.datafiles import repository_root
 from .conditions import condition_summary
 from .costs import cost_summary
 from .provenance import provenance
-from .training_curves import training_curves
 from .results import render_results, write_results_json
+from .training_curves import training_curves
 
 RESULTS_FORMAT = 1
 
@@ -66,7 +66,7 @@ def build_results(plan, run_result, ledger, tables) -> dict[str, Any]:
         "condition_tables": condition_tables,
         "figures": figures,
         "cost": cost_summary(plan, ledger, run_result.run_id),
-        "training_curves": training_curves(plan, store),
+        "training_curves": training_curves(plan, tables.store),
         "provenance": provenance(plan, lock_summary),
     }
 
