@@ -4,6 +4,8 @@ gates name real hypotheses. Also the `when:` gates of stages.
 from __future__ import annotations
 
 from .errors import Diagnostics, names_hint
+from specc.measures import BOOTSTRAP
+
 from .gates import Gate, parse_gate
 from .measure import MeasureError, column_uses, parse_measure
 from .thresholds import parse_expect
@@ -136,40 +138,51 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
 
 
 def _check_methods(hid, hyp, measure, expect, base, diags: Diagnostics) -> None:
-    """Intervals and tests that cannot apply to this measure's shape."""
-    from .measure_ast import Call, Filtered, calls
-    from .measure_functions import TESTS_FOR
-    expr = measure.expr
-    while isinstance(expr, Filtered):
-        expr = expr.expr
-    single = expr.func.text if isinstance(expr, Call) else None
-    if hyp.interval.method == "fisher_z" and single not in ("pearson", "spearman", "kendall"):
-        diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: fisher_z "
-                    "needs a measure that is one pearson, spearman or kendall call",
-                    "use method: bca for other measures")
-    if hyp.interval.method != "none" and any(c.func.text == "permutation_p" for c in calls(measure)):
-        diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: the measure "
-                    "is a p-value (permutation_p), which has no bootstrap interval",
-                    "in an exploratory hypothesis write interval: {method: none}; to confirm, "
-                    "declare test: {method: permutation} on diff_means instead")
-    if hyp.kind == "confirmatory" and hyp.interval.method == "none" and hyp.test is None:
+    """Intervals and tests that cannot apply to this measure's shape: what applies is
+    each measure function's own (specc.measures: `intervals`, `tests`, `null_is_zero`)."""
+    from specc.measures import MEASURE_FUNCTIONS
+
+    from .measure_ast import calls
+    from .typed_hypothesis import single_call
+    call = single_call(measure)
+    fn = MEASURE_FUNCTIONS.get(call.func.text) if call is not None else None
+    method = hyp.interval.method
+    if method not in ("none", "fisher_z"):
+        for c in calls(measure):
+            other = MEASURE_FUNCTIONS.get(c.func.text)
+            if not other.intervals:
+                diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: the "
+                            f"measure {other.no_interval or 'has no interval'} ({other.name}), which has "
+                            "no bootstrap interval", "in an exploratory hypothesis write interval: "
+                            "{method: none}; to confirm, declare test: {method: permutation} on "
+                            "diff_means instead")
+                break
+    if method not in ("none", *BOOTSTRAP) and (fn is None or method not in fn.intervals):
+        able = [n for n, f in MEASURE_FUNCTIONS.items() if method in f.intervals]
+        diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: {method} "
+                    f"needs a measure that is one {_or(able)} call", "use method: bca for other measures")
+    if hyp.kind == "confirmatory" and method == "none" and hyp.test is None:
         diags.error(base + ("interval", "method"), f"hypotheses.{hid}: a confirmatory hypothesis "
                     "needs an interval or a test; a point estimate alone cannot confirm anything",
                     "keep the default interval (bca), declare a test, or write kind: exploratory")
     if hyp.test is None:
         return
-    if single not in TESTS_FOR[hyp.test.method]:
-        shown = f"{single}(...)" if single else "an expression of several calls"
+    if fn is None or hyp.test.method not in fn.tests:
+        able = [n for n, f in MEASURE_FUNCTIONS.items() if hyp.test.method in f.tests]
+        shown = f"{fn.name}(...)" if fn else "an expression of several calls"
         diags.error(base + ("test", "method"), f"hypotheses.{hid}.test: a {hyp.test.method} test "
                     f"does not apply to {shown}", f"{hyp.test.method} tests a measure that is one "
-                    f"call of {', '.join(TESTS_FOR[hyp.test.method])}; or drop test: and decide on "
-                    "the interval")
+                    f"call of {', '.join(able)}; or drop test: and decide on the interval")
         return
     if expect is not None:
-        _check_test_direction(hid, hyp, single, expect, base, diags)
+        _check_test_direction(hid, hyp, fn, expect, base, diags)
 
 
-def _check_test_direction(hid, hyp, func: str, expect, base, diags: Diagnostics) -> None:
+def _or(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def _check_test_direction(hid, hyp, fn, expect, base, diags: Diagnostics) -> None:
     """A test supports a hypothesis only in the direction, and against the null, it claims."""
     where = base + ("test",)
     c = expect.comparator
@@ -184,10 +197,9 @@ def _check_test_direction(hid, hyp, func: str, expect, base, diags: Diagnostics)
                     f"test expect {expect}", f"write alternative: {wanted} (or leave it out)")
     # Correlation tests' null is "no association" and cohens_d's "equal means": with no
     # interval the test alone would decide, so the threshold must be that null.
-    null_zero = func in ("pearson", "spearman", "kendall", "cohens_d")
-    if hyp.interval.method == "none" and null_zero and expect.threshold != 0:
+    if hyp.interval.method == "none" and fn.null_is_zero and expect.threshold != 0:
         diags.error(base + ("interval", "method"), f"hypotheses.{hid}: the {hyp.test.method} test of "
-                    f"{func} tests against 0, not against the threshold {expect.threshold:g}, so it "
+                    f"{fn.name} tests against 0, not against the threshold {expect.threshold:g}, so it "
                     "cannot decide alone", "declare an interval (e.g. method: bca) to test the threshold")
 
 

@@ -60,6 +60,14 @@ class CompiledHypothesis:
         return single_call(self.measure)
 
     @property
+    def function(self):
+        """The measure function (specc.measures.MeasureFunction) of the one call, or None
+        when the measure combines several calls."""
+        from specc.measures import MEASURE_FUNCTIONS
+        call = self.call
+        return MEASURE_FUNCTIONS.get(call.func.text) if call is not None else None
+
+    @property
     def test_alternative(self) -> str | None:
         """The declared test's alternative, defaulting to the direction of expect."""
         if self.test is None:

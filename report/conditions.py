@@ -20,20 +20,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from specc.compiler.measure_ast import (
-    Call,
-    Cond,
-    Filtered,
-    Literal,
-    Measure,
-    column_uses,
-)
+from specc.compiler.measure_ast import Call, Cond, Filtered, Literal, column_uses
 
 LEVEL = 0.95
 UNIT = "item"
-# Measures whose value is on the scale of their column's mean, so the threshold can be
-# drawn over the per-condition means; for accuracy_vs_chance, shifted by the chance rate.
-_SAME_SCALE = ("mean", "median")
 
 
 def condition_summary(hypothesis, plan, tables
@@ -67,7 +57,7 @@ def condition_summary(hypothesis, plan, tables
              "interval": f"t over {UNIT} means" if UNIT in frame.columns else "t over rows",
              "level": LEVEL, "where": " and ".join(applied) or None}
     figure = _figure(kind, x, by, rows, f"mean {first.source}.{first.column}",
-                     _comparable_threshold(measure, threshold))
+                     _comparable_threshold(hypothesis, threshold))
     return table, figure
 
 
@@ -213,19 +203,15 @@ def _label(row: dict, axes: list[str]) -> str:
     return ", ".join(f"{a}={row[a]}" for a in axes) or "all"
 
 
-def _comparable_threshold(measure: Measure, threshold: float | None) -> float | None:
-    """The threshold when the measure is on its column's scale (a mean or median of it),
-    else None: a correlation's threshold means nothing on a plot of means."""
-    if threshold is None:
+def _comparable_threshold(hypothesis, threshold: float | None) -> float | None:
+    """The threshold when the measure is on its column's scale (its function's summary is
+    `scale`: a mean or median; `shifted`: by the chance rate), else None: a correlation's
+    threshold means nothing on a plot of means."""
+    fn, call = hypothesis.function, hypothesis.call
+    if threshold is None or fn is None or len(call.args) != 1:
         return None
-    expr = measure.expr
-    while isinstance(expr, Filtered):
-        expr = expr.expr
-    if not isinstance(expr, Call) or len(expr.args) != 1:
-        return None
-    if expr.func.text in _SAME_SCALE:
+    if fn.summary == "scale":
         return float(threshold)
-    chance = expr.kwarg("chance")
-    if expr.func.text == "accuracy_vs_chance" and chance is not None:
-        return float(threshold) + float(chance.value)
+    if fn.summary == "shifted":
+        return fn.null_value(call, threshold)
     return None

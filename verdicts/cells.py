@@ -23,12 +23,10 @@ import numpy as np
 import pandas as pd
 
 from specc.compiler.measure_ast import Arg, Cond, LiteralList
+from specc.measures import MeasureEvalError  # noqa: F401 (re-exported: verdicts raise it too)
 
 CONDITION_UNIT = "condition"   # the combination of a stage's axes
 
-
-class MeasureEvalError(Exception):
-    """A measure cannot be computed on these tables (no rows, no common keys ...)."""
 
 
 @dataclass

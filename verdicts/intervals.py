@@ -21,7 +21,8 @@ import numpy as np
 from scipy import stats
 
 from specc.compiler.measure_ast import Call, Filtered
-from specc.compiler.thresholds import Expect
+from specc.measures import MEASURE_FUNCTIONS
+from specc.measures.cellmath import join
 
 from .evaluate import PreparedMeasure
 from .result import Interval
@@ -88,7 +89,7 @@ def bootstrap(prepared: PreparedMeasure, method: str, level: float, n_resamples:
     return BootstrapOutcome(Interval(low, high, method, level, unit, U, n_resamples), dist, note)
 
 
-def bootstrap_p(dist: np.ndarray, expect: Expect) -> float:
+def bootstrap_p(dist: np.ndarray, expect) -> float:
     """One-sided p for "the measure is on the expected side": the share of resamples on
     the other side. `between` takes the larger of its two one-sided p's (TOST)."""
     B = len(dist)
@@ -134,18 +135,17 @@ def correlation_call(prepared: PreparedMeasure) -> Call | None:
     expr = prepared.measure.expr
     while isinstance(expr, Filtered):
         expr = expr.expr
-    if isinstance(expr, Call) and expr.func.text in _FISHER:
+    if isinstance(expr, Call) and "fisher_z" in MEASURE_FUNCTIONS.get(expr.func.text).intervals:
         return expr
     return None
 
 
-def fisher_z(prepared: PreparedMeasure, level: float, expect: Expect) -> tuple[Interval | None, float | None, str | None]:
+def fisher_z(prepared: PreparedMeasure, level: float, expect) -> tuple[Interval | None, float | None, str | None]:
     call = correlation_call(prepared)
     if call is None:
         return None, None, "fisher_z needs a measure that is one pearson/spearman/kendall call"
     a, b = prepared.calls[0][1]
-    from .evaluate import _join
-    n = len(_join(a, b, call.func.text)[0]) if call.args[0].by else a.n_rows
+    n = len(join(a, b, call.func.text)[0]) if call.args[0].by else a.n_rows
     scale, lost = _FISHER[call.func.text]
     if n <= lost:
         return None, None, f"Fisher's z needs more than {lost} pairs, got {n}"

@@ -22,14 +22,12 @@ import numpy as np
 from scipy import stats
 
 from specc.compiler.measure_ast import Call, Filtered
-from specc.compiler.measure_functions import CORRELATIONS, ONE_SAMPLE, TWO_SAMPLE
-from specc.compiler.thresholds import Expect
+from specc.measures import MEASURE_FUNCTIONS
+from specc.measures.cellmath import join, observations
 
-from .cells import ArgCells, MeasureEvalError
-from .evaluate import PreparedMeasure, _join
+from .cells import MeasureEvalError
+from .evaluate import PreparedMeasure
 from .result import TestResult
-
-TESTABLE = ONE_SAMPLE + TWO_SAMPLE + CORRELATIONS
 
 
 def reverse(alternative: str) -> str:
@@ -43,41 +41,27 @@ def single_call(measure) -> Call | None:
     return expr if isinstance(expr, Call) else None
 
 
-def run_test(prepared: PreparedMeasure, method: str, alternative: str, expect: Expect,
+def run_test(prepared: PreparedMeasure, method: str, alternative: str, expect,
              n_permutations: int, seed: int, alpha: float) -> TestResult:
+    """`expect`: the hypothesis's thresholds.Expect. Which family of tests applies, and the
+    null it tests, is the measure function's (`sample`, `tests`, `null_value`)."""
     call = single_call(prepared.measure)
-    if call is None or call.func.text not in TESTABLE:
-        raise MeasureEvalError(f"a {method} test needs a measure that is one call of "
-                               f"{', '.join(TESTABLE)}")
-    name = call.func.text
+    fn = MEASURE_FUNCTIONS.get(call.func.text) if call is not None else None
+    if fn is None or method not in fn.tests:
+        able = [n for n, f in MEASURE_FUNCTIONS.items() if method in f.tests]
+        raise MeasureEvalError(f"a {method} test needs a measure that is one call of {', '.join(able)}")
     cells = prepared.calls[0][1]
     rng = np.random.default_rng(seed)
-    if name in ONE_SAMPLE:
-        offset = float(call.kwarg("chance").value) if name == "accuracy_vs_chance" else 0.0
-        null = expect.threshold + offset
+    null = fn.null_value(call, expect.threshold)
+    if fn.sample == "one":
         stat, p = _one_sample(method, cells[0], null, alternative, n_permutations, rng)
         return TestResult(method, alternative, f"mean = {null:g}", stat, p, alpha=alpha)
-    if name in TWO_SAMPLE:
-        shift = expect.threshold if name == "diff_means" else 0.0
-        stat, p, how = _two_sample(method, cells[0], cells[1], shift, alternative, n_permutations, rng)
-        null = f"mean difference = {shift:g}" if name == "diff_means" else "equal means"
-        return TestResult(method, alternative, f"{null} ({how})", stat, p, alpha=alpha)
-    stat, p = _association(method, name, prepared, call, alternative, n_permutations, rng)
+    if fn.sample == "two":
+        stat, p, how = _two_sample(method, cells[0], cells[1], null, alternative, n_permutations, rng)
+        shown = "equal means" if fn.null_is_zero else f"mean difference = {null:g}"
+        return TestResult(method, alternative, f"{shown} ({how})", stat, p, alpha=alpha)
+    stat, p = _association(method, fn.name, prepared, call, alternative, n_permutations, rng)
     return TestResult(method, alternative, "no association", stat, p, alpha=alpha)
-
-
-def observations(cells: ArgCells) -> tuple[np.ndarray, np.ndarray | None]:
-    """(values, their unit index or None): unit means, group means, or rows."""
-    if cells.keys != [()]:
-        n = np.bincount(cells.row_group, minlength=cells.n_groups)
-        s = np.bincount(cells.row_group, weights=cells.values, minlength=cells.n_groups)
-        return s / n, None
-    if (cells.row_unit >= 0).all():
-        n = np.bincount(cells.row_unit)
-        s = np.bincount(cells.row_unit, weights=cells.values)
-        units = np.nonzero(n)[0]
-        return s[units] / n[units], units
-    return cells.values, None
 
 
 def _mean_stat(x, axis=-1):
@@ -145,7 +129,7 @@ def _two_sample(method, a, b, shift, alternative, n_perm, rng):
 def _association(method, name, prepared, call, alternative, n_perm, rng):
     a, b = prepared.calls[0][1]
     if call.args[0].by:
-        ia, ib = _join(a, b, name)
+        ia, ib = join(a, b, name)
         x, y = observations(a)[0][ia], observations(b)[0][ib]
     else:
         x, y = a.values, b.values

@@ -47,3 +47,25 @@ def test_entries_are_hashable_and_immutable():
     assert hash(fn) == hash(MEASURE_FUNCTIONS.get("variance_ratio"))
     with pytest.raises(AttributeError):
         fn.min_args = 2  # type: ignore[misc]
+
+
+def test_each_function_says_which_tests_and_intervals_apply():
+    fns = dict(MEASURE_FUNCTIONS.items())
+    assert {n for n, f in fns.items() if "fisher_z" in f.intervals} == {"pearson", "spearman", "kendall"}
+    assert {n for n, f in fns.items() if "binomial" in f.tests} == {"mean", "accuracy_vs_chance"}
+    assert {n for n, f in fns.items() if f.sample == "two"} == {"diff_means", "cohens_d"}
+    assert fns["permutation_p"].intervals == () and fns["permutation_p"].no_interval
+    assert all(f.evaluate is not None for f in fns.values())
+
+
+@pytest.mark.parametrize("name, threshold, null", [
+    ("mean", 0.5, 0.5), ("diff_means", 0.1, 0.1), ("cohens_d", 0.2, 0.0), ("spearman", 0.3, 0.0),
+])
+def test_the_null_of_a_declared_test(name, threshold, null):
+    assert MEASURE_FUNCTIONS.get(name).null_value(None, threshold) == null
+
+
+def test_accuracy_vs_chance_tests_accuracies_against_threshold_plus_chance():
+    from specc.compiler.measure import parse_measure
+    call = parse_measure("accuracy_vs_chance(mc.correct, chance=0.25)").expr
+    assert MEASURE_FUNCTIONS.get("accuracy_vs_chance").null_value(call, 0.1) == pytest.approx(0.35)
