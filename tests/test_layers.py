@@ -78,12 +78,12 @@ def test_no_import_cycle_between_parts():
 
 
 def test_the_bottom_layers_import_nothing_above_them():
-    """ops and measures are extended by plugins: neither may need the compiler."""
+    """ops and measures are extended by plugins: neither may need the compiler (ops may use
+    a measure's statistics, which sit below them)."""
+    allowed = {"ops": (None, "core", "ops", "measures"), "measures": (None, "core", "measures")}
     for folder, path in _modules():
-        if folder not in ("ops", "measures"):
-            continue
-        for module, _ in _imports(folder, path):
-            assert _target(module) in (None, "core", folder), f"{path.relative_to(ROOT)} imports {module}"
+        for module, _ in _imports(folder, path) if folder in allowed else ():
+            assert _target(module) in allowed[folder], f"{path.relative_to(ROOT)} imports {module}"
 
 
 def test_only_the_compiler_parses_measure_expect_and_gate_text():

@@ -23,6 +23,7 @@ from scipy import stats
 from specc.compiler.measure_ast import Call, Filtered
 from specc.measures import MEASURE_FUNCTIONS
 from specc.measures.cellmath import join
+from specc.measures.correlations import FISHER, fisher_z_interval
 
 from .evaluate import PreparedMeasure
 from .result import Interval
@@ -113,23 +114,6 @@ def bootstrap_p(dist: np.ndarray, expect) -> float:
 
 # -- Fisher's z -----------------------------------------------------------------------
 
-# Standard errors of atanh(r) for n pairs: Pearson 1/sqrt(n-3); Spearman
-# sqrt(1.06/(n-3)) and Kendall sqrt(0.437/(n-4)) (Fieller, Hartley & Pearson 1957).
-_FISHER = {"pearson": (1.0, 3), "spearman": (1.06, 3), "kendall": (0.437, 4)}
-
-
-def fisher_z_interval(r: float, n: int, method: str, level: float) -> tuple[float, float] | None:
-    """Normal-theory interval of a correlation on the atanh scale (None: too few pairs).
-    Shared with analyse.correlate, so one interval has one formula."""
-    scale, lost = _FISHER[method]
-    if n <= lost or not np.isfinite(r):
-        return None
-    se = math.sqrt(scale / (n - lost))
-    z = math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
-    crit = stats.norm.ppf(0.5 + level / 2)
-    return math.tanh(z - crit * se), math.tanh(z + crit * se)
-
-
 def correlation_call(prepared: PreparedMeasure) -> Call | None:
     """The measure's one correlation call, when the measure is exactly that."""
     expr = prepared.measure.expr
@@ -146,7 +130,7 @@ def fisher_z(prepared: PreparedMeasure, level: float, expect) -> tuple[Interval 
         return None, None, "fisher_z needs a measure that is one pearson/spearman/kendall call"
     a, b = prepared.calls[0][1]
     n = len(join(a, b, call.func.text)[0]) if call.args[0].by else a.n_rows
-    scale, lost = _FISHER[call.func.text]
+    scale, lost = FISHER[call.func.text]
     if n <= lost:
         return None, None, f"Fisher's z needs more than {lost} pairs, got {n}"
     r = prepared.estimate()

@@ -128,7 +128,7 @@ def correlation(x, y, method: str, level: float) -> dict:
     import numpy as np
     from scipy import stats
 
-    from specc.verdicts.intervals import fisher_z_interval
+    from specc.measures.correlations import fisher_z_interval
     n = len(x)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return {"n": n, "r": float("nan"), "p_value": float("nan"), "ci_low": float("nan"),

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from specc.ops import OPS
-from specc.verdicts.intervals import fisher_z_interval
+from specc.measures.correlations import fisher_z_interval
 
 OP = OPS.get("analyse.correlate")
 
