@@ -92,7 +92,7 @@ def compile_hypothesis(hid: str, hyp, decision, *, unit: str | None = None,
     """Build the typed hypothesis from a spec_model.Hypothesis. Parts already parsed (by
     the checks, which report errors with positions) are passed in; the rest is parsed
     here and raises MeasureError. `unit`: the resolved resampling unit."""
-    from .prereg.rules import decision_rule
+    from .rules import decision_rule
     measure = measure if measure is not None else parse_measure(hyp.measure)
     expect = expect if expect is not None else parse_expect(hyp.expect)
     if gate is None and hyp.when is not None:

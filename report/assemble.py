@@ -23,8 +23,8 @@ RESULTS_FORMAT = 1
 
 def lock_and_deviations(plan) -> tuple[Any, list[dict[str, Any]]]:
     """(the spec's pre-registration lock or None, every deviation from it as a dict)."""
-    from specc.compiler.prereg.deviations import deviations, readers
-    from specc.compiler.prereg.lock import read_lock
+    from specc.prereg.deviations import deviations, readers
+    from specc.prereg.lock import read_lock
     lock = read_lock(plan.path, plan.spec.name)
     if lock is None:
         return None, []

@@ -95,8 +95,8 @@ def default_judge(plan, tables, hids, unavailable, phase, demoted=None, decided=
 
 def demoted_hypotheses(plan) -> dict[str, str]:
     """Confirmatory hypotheses changed since the pre-registration lock: exploratory now."""
-    from specc.compiler.prereg.deviations import demoted, readers
-    from specc.compiler.prereg.lock import LockError, read_lock
+    from specc.prereg.deviations import demoted, readers
+    from specc.prereg.lock import LockError, read_lock
     try:
         lock = read_lock(plan.path, plan.spec.name)
     except LockError as exc:

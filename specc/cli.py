@@ -201,8 +201,8 @@ def prereg(spec: Path = typer.Argument(..., help="Spec file."), profile: Optiona
            reason: Optional[str] = typer.Option(None, "--reason", help="Why the lock is amended (required "
                                                 "with --amend; kept in the lock and the report).")) -> None:
     """Freeze the pre-registration: specs/<name>.lock.json and reports/<name>/preregistration.md."""
-    from specc.compiler.prereg.lock import LockError
-    from specc.compiler.prereg.report import write_preregistration
+    from specc.prereg.lock import LockError
+    from specc.prereg.report import write_preregistration
     if amend and not (reason or "").strip():
         err.print(f"{spec}: --amend needs --reason \"why the pre-registration changes\"", markup=False)
         raise typer.Exit(EXIT_SPEC_ERROR)

@@ -115,8 +115,8 @@ def _compile(spec: Path, profile: Optional[str], err):
 
 def run_hook(where: Path, out, err) -> int:
     """Block a commit with an invalid staged spec; add each valid new spec's lock and report."""
-    from specc.compiler.prereg.lock import LockError, read_lock
-    from specc.compiler.prereg.report import write_preregistration
+    from specc.prereg.lock import LockError, read_lock
+    from specc.prereg.report import write_preregistration
     try:
         repo = repo_root(where)
     except CiError as exc:
@@ -170,7 +170,7 @@ def _is_spec(rel: str, globs) -> bool:
 
 
 def _lock_matches(plan, lock) -> bool:
-    from specc.compiler.prereg.lock import confirmatory_content, content_hash
+    from specc.prereg.lock import confirmatory_content, content_hash
     return content_hash(confirmatory_content(plan)) == lock.hash
 
 
@@ -211,8 +211,8 @@ def run_ci(where: Path, since: str, profile: Optional[str], summary: Path, store
 
 
 def _ci_one(repo: Path, spec: Path, full, plan, store, allow_cpu, out, err) -> SpecOutcome:
-    from specc.compiler.prereg.lock import LockError, read_lock
-    from specc.compiler.prereg.report import write_preregistration
+    from specc.prereg.lock import LockError, read_lock
+    from specc.prereg.report import write_preregistration
     from specc.runtime.cluster import Infeasible
     from specc.runtime.progress import Progress
     from specc.runtime.run import RunOptions, RunSetupError, run_plan

@@ -1,6 +1,6 @@
 """From an estimate, an interval and a p-value to a verdict — and the rule, in words.
 
-The rule (written next to every verdict by specc.compiler.prereg.rules.decision_rule):
+The rule (written next to every verdict by specc.compiler.rules.decision_rule):
 
 * supported  — the interval lies wholly on the expected side of the threshold, and
   the p-value (the declared test's, else the bootstrap's), corrected across the

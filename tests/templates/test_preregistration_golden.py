@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from specc.compiler import compile_spec
-from specc.compiler.prereg.report import write_preregistration
+from specc.prereg.report import write_preregistration
 
 ROOT = Path(__file__).parents[2]
 SPEC = ROOT / "specs" / "blimp-dynamics.yaml"

@@ -2,7 +2,7 @@
 from lock_helpers import BASE, compiled, write_spec
 
 from specc.compiler import compile_spec
-from specc.compiler.prereg.lock import confirmatory_content, content_hash
+from specc.prereg.lock import confirmatory_content, content_hash
 
 
 def _hash(folder, *edits, text=None):

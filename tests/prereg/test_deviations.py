@@ -1,8 +1,8 @@
 """Deviations from the lock, field by field, and which hypotheses they demote."""
 from lock_helpers import COMMIT, NOW, compiled
 
-from specc.compiler.prereg.deviations import demoted, deviations, readers
-from specc.compiler.prereg.lock import freeze
+from specc.prereg.deviations import demoted, deviations, readers
+from specc.prereg.lock import freeze
 
 
 def _frozen(tmp_path):

@@ -2,8 +2,8 @@
 import pytest
 from lock_helpers import COMMIT, LATER, NOW, compiled
 
-from specc.compiler.prereg.lock import LockExists, read_lock
-from specc.compiler.prereg.report import write_preregistration
+from specc.prereg.lock import LockExists, read_lock
+from specc.prereg.report import write_preregistration
 
 
 def test_writes_report_under_repository_reports(tmp_path):

@@ -12,11 +12,11 @@ from typing import Any
 
 from specc.templates.render import render
 
-from ..datafiles import repository_root
-from ..design import design_rows
-from ..errors import Diagnostics
+from specc.compiler.datafiles import repository_root
+from specc.compiler.design import design_rows
+from specc.compiler.errors import Diagnostics
 from .lock import Lock, amend, freeze
-from .rules import INTERVALS
+from specc.compiler.rules import INTERVALS
 
 TEMPLATE = "preregistration.md.j2"
 CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini-Hochberg", "none": "no"}

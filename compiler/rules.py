@@ -11,7 +11,7 @@ wrong side of the threshold) or Fisher z's. Exploratory hypotheses are uncorrect
 """
 from __future__ import annotations
 
-from ..thresholds import ALTERNATIVES as ALTERNATIVE
+from .thresholds import ALTERNATIVES as ALTERNATIVE
 
 INTERVALS = {"bca": "BCa", "percentile": "percentile", "basic": "basic", "fisher_z": "Fisher-z"}
 CORRECTIONS = {"holm": "Holm-corrected ", "bonferroni": "Bonferroni-corrected ",

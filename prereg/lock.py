@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..fingerprint import canonical_json, sha256_text
+from specc.compiler.fingerprint import canonical_json, sha256_text
 
 LOCK_FORMAT = 1
 LOCKED_SECTIONS = ("question", "seed", "data", "models", "conditions", "stages", "hypotheses", "decision")
@@ -211,7 +211,7 @@ def _git(spec_path: Path, commit: str | None, dirty: bool | None) -> tuple[str |
     """(HEAD commit, whether the work tree has changes) of the spec's repository."""
     if commit is not None:
         return commit, bool(dirty)
-    from ..datafiles import repository_root
+    from specc.compiler.datafiles import repository_root
     repo = repository_root(spec_path.resolve().parent)
 
     def git(*args: str) -> str | None:

@@ -5,7 +5,7 @@ import pytest
 from lock_helpers import COMMIT, LATER, NOW, compiled
 
 from specc import __version__
-from specc.compiler.prereg.lock import LockError, LockExists, amend, freeze, lock_path, read_lock
+from specc.prereg.lock import LockError, LockExists, amend, freeze, lock_path, read_lock
 
 
 def test_freeze_writes_the_lock_beside_the_spec(tmp_path):
