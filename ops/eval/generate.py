@@ -20,6 +20,11 @@ Output: one row per item × sample, the items' own columns carried alongside:
     finish_reason   eos (the model ended it), stop (a stop string), length (max_new_tokens)
     truncated_tokens  prompt tokens cut from the left (0 unless truncate: left)
 
+With `steer`, every forward pass of generation (prompt and new tokens alike) runs with
+α times a probe.diff_means direction added to the chosen blocks' outputs, or the
+component along it rescaled (`mode: project`), through `steering()` of
+ops/probe/_steering.py; the layers, α, mode and direction norms are recorded.
+
 Bad input: a prompt that does not fit the model's context with max_new_tokens to spare
 fails the task naming the item, unless `truncate: left` keeps its last tokens (each cut
 is in `truncated_tokens` and counted in the manifest). The decoding settings, chat
@@ -35,9 +40,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .._common import (BatchTokens, Bos, InferPrecision, Seed, Tokenizer, Unique, model_cost,
+from .._common import (BatchTokens, Bos, InferPrecision, Layers, Seed, Tokenizer, Unique, model_cost,
                        sequence_tokens, text_tokens)
-from .._op import ColumnOf, Cost, CostContext, DataRef, ModelRef, Op, OpParams
+from .._op import ColumnOf, Cost, CostContext, DataRef, ModelRef, Op, OpParams, TableRef
 from ._prompting import ChatTemplate, System, check_system, check_template
 
 if TYPE_CHECKING:
@@ -45,6 +50,21 @@ if TYPE_CHECKING:
 
 COLUMNS = ("item", "sample", "prompt", "text", "prompt_tokens", "new_tokens", "finish_reason",
            "truncated_tokens")
+
+
+class Steer(OpParams):
+    directions: TableRef = Field(description="A probe.diff_means stage: one direction per layer.")
+    layers: Layers = Field(description=(
+        "Blocks whose outputs are edited while generating: indices, negative indices, "
+        "fractions of depth or slices (\"4:6\" = blocks 4 and 5)."))
+    alpha: float = Field(description=(
+        "Steering strength (`${alpha}` with an `alpha` axis sweeps it). The identity (0 for "
+        "add, 1 for project) installs no hook: the unsteered baseline."))
+    mode: Literal["add", "project"] = Field(default="add", description=(
+        "add: h + α·d; project: h + (α − 1)(d·h)d (α 0 removes the component along d)."))
+    direction_layer: Annotated[int, Field(ge=0)] | None = Field(default=None, description=(
+        "Use the direction stored for this block at every steered layer. None (default): "
+        "each layer its own."))
 
 
 class Params(OpParams):
@@ -82,6 +102,11 @@ class Params(OpParams):
     precision: InferPrecision = "fp32"
     batch_tokens: BatchTokens = 8192
     seed: Seed = None
+    steer: Steer | None = Field(default=None, description=(
+        "Generate under steering: α times a probe.diff_means direction added to (or "
+        "rescaling the component along it in) the output of the chosen blocks, at every "
+        "prompt and generated position (the KV cache is computed under the same edit). "
+        "Uses ops/probe/_steering.py, as probe.steer does."))
 
     @field_validator("prompt")
     @classmethod
@@ -122,9 +147,10 @@ def run(p: Params, ctx) -> "pd.DataFrame":
                         top_k=p.top_k, max_new_tokens=p.max_new_tokens, stop=tuple(p.stop))
     eos = end_tokens(tok, lm)
     pad = tok.pad_token_id if tok.pad_token_id is not None else eos[0]
+    around, steer_facts = steering_for(p, lm, ctx)
     t0 = time.perf_counter()
     outs, stats = generate(lm, tok, rows, decoding, batch_tokens=ctx.batch_size(p.batch_tokens),
-                           eos_ids=eos, pad_id=pad)
+                           eos_ids=eos, pad_id=pad, around=around)
     seconds = time.perf_counter() - t0
 
     item = np.repeat(np.arange(len(items)), p.samples)
@@ -141,8 +167,31 @@ def run(p: Params, ctx) -> "pd.DataFrame":
                truncated_items=int(sum(1 for c in cut if c)), batches=stats.batches,
                new_tokens=stats.new_tokens, generate_seconds=round(seconds, 3),
                new_tokens_per_s=round(stats.new_tokens / seconds, 1) if seconds > 0 else None,
-               finish_reasons={r: int((table.finish_reason == r).sum()) for r in ("eos", "stop", "length")})
+               finish_reasons={r: int((table.finish_reason == r).sum()) for r in ("eos", "stop", "length")},
+               **steer_facts)
     return with_item_columns(table, items, ctx)
+
+
+def steering_for(p: Params, lm, ctx):
+    """(a context-manager factory for each batch, facts to record) for `steer`; (None, {})
+    without it."""
+    if p.steer is None:
+        return None, {}
+    import numpy as np
+
+    from ..probe._layers import anatomy
+    from ..probe._steering import steering
+    from ..probe.activations import model_layers
+    from ..probe.steer import stored_directions
+
+    s = p.steer
+    layers = model_layers(s.layers, anatomy(lm).depth, p.model)
+    directions = stored_directions(ctx.table(s.directions), layers, s.direction_layer, p.model,
+                                   s.directions)
+    facts = {"steer": {"directions": s.directions, "layers": layers, "alpha": s.alpha, "mode": s.mode,
+                       "direction_layer": s.direction_layer,
+                       "direction_norms": {k: float(np.linalg.norm(v)) for k, v in directions.items()}}}
+    return (lambda: steering(lm, directions, s.alpha, layers, mode=s.mode)), facts
 
 
 def prompt_ids(p: Params, items, tok, lm, ctx) -> tuple[list[str], list[list[int]], list[int]]:

@@ -19,8 +19,9 @@ plus every column of the responses table. Several judges become an axis
 (`conditions: {judge: [a, b]}`, `judge: ${judge}`): the `judge` column then tells their
 rows apart, and measures can correlate one judge's scores with another's by item.
 
-A label is scored as it follows the rendered text: the text's trailing whitespace (or a
-single space, if it has none) leads every label, so "...Score:" + " 4". A label that is
+A label is scored as it follows the rendered text: trailing spaces lead every label, and a
+text that ends in neither a space nor a newline gets one ("...Score:" + " 4"); after a
+chat template's opened assistant turn ("...assistant\n") the label follows directly. A label that is
 not a single token under the judge's tokenizer is scored as the sum of its tokens'
 log-probs, and this is logged. The judge's identity (its spec entry, or the artifact
 and checkpoint it was read from), the template, chat template and scale are recorded.
@@ -158,7 +159,7 @@ def judge_requests(p: Params, responses: Any, tok: Any, bos: tuple[int, ...]) ->
 
     from ._prompting import fill, render
     from ._scorer import Request
-    from ._segments import Encoder, split_trailing_space
+    from ._segments import Encoder
 
     records = responses.to_dict("records")
     texts = [render(tok, p.chat_template, p.system, fill(p.template, {**r, RESPONSE: r[p.response]}))
@@ -168,11 +169,22 @@ def judge_requests(p: Params, responses: Any, tok: Any, bos: tuple[int, ...]) ->
     encode = Encoder(tok)
     segments = []
     for text in texts:
-        core, lead = split_trailing_space(text[cut:])
-        segments.append((core, [(lead or " ") + label for label in p.scale]))
+        core, lead = label_lead(text[cut:])
+        segments.append((core, [lead + label for label in p.scale]))
     encode.add([common[:cut]] + [s for core, targets in segments for s in (core, *targets)])
     prefix = bos + encode(common[:cut])
     return [Request(prefix, encode(core), encode(t)) for core, targets in segments for t in targets]
+
+
+def label_lead(text: str) -> tuple[str, str]:
+    """(context, what goes before every label). Trailing spaces lead the label (" 4" is one
+    BPE token); a text ending in a newline (a chat template's opened assistant turn) is
+    followed by the label directly; any other text gets one space before it."""
+    core = text.rstrip(" \t")
+    lead = text[len(core):]
+    if not lead and not core.endswith(("\n", "\r")):
+        lead = " "
+    return core, lead
 
 
 def score_table(logp: Any, scale: list[str], values: list[float]) -> "pd.DataFrame":

@@ -26,3 +26,25 @@ def test_judge_label_values(minimal):
     p = JUDGE.params(**{**minimal["eval.judge"], "scale": ["yes", "no"], "values": [1, 0]})
     assert p.label_values == [1.0, 0.0]
     assert JUDGE.params(**minimal["eval.judge"]).label_values == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("text,core,lead", [
+    ("Score:", "Score:", " "),
+    ("Score: ", "Score:", " "),
+    ("<|im_start|>assistant\n", "<|im_start|>assistant\n", ""),
+    ("Rate it.\n\n", "Rate it.\n\n", ""),
+])
+def test_what_leads_a_label(text, core, lead):
+    from specc.ops.eval.judge import label_lead
+    assert label_lead(text) == (core, lead)
+
+
+def test_score_table_by_hand():
+    import numpy as np
+
+    from specc.ops.eval.judge import score_table
+    logp = np.log(np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]))
+    table = score_table(logp - 3.0, ["1", "2", "3"], [1.0, 2.0, 3.0])   # unnormalised: same
+    assert np.allclose(table["score"], [0.1 + 0.4 + 2.1, 0.5 + 0.5 + 0.75])
+    assert list(table["score_argmax"]) == [3.0, 1.0] and list(table["score_label"]) == ["3", "1"]
+    assert np.allclose(table[["p_0", "p_1", "p_2"]].to_numpy(), np.exp(logp))
