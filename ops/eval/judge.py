@@ -111,7 +111,7 @@ def run(p: Params, ctx) -> "pd.DataFrame":
 
     from .._lm import bos_prefix, load_lm, load_tokenizer, max_positions
     from ._prompting import missing_fields, template_record
-    from ._scorer import check_lengths, score
+    from ._scorer import score
 
     tok = load_tokenizer(ctx, p.tokenizer, p.judge)
     lm = load_lm(ctx, p.judge, tok, p.precision)
@@ -124,7 +124,7 @@ def run(p: Params, ctx) -> "pd.DataFrame":
                        f"(it has {', '.join(map(str, responses.columns))})")
     bos = tuple(bos_prefix(tok, p.bos)) if p.chat_template is None else ()
     requests = judge_requests(p, responses, tok, bos)
-    check_lengths(requests, max_positions(lm))
+    check_fits(requests, len(p.scale), max_positions(lm), responses, p.judge)
     t0 = time.perf_counter()
     scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens))
     seconds = time.perf_counter() - t0
@@ -148,6 +148,20 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     if clash:
         ctx.log(f"response columns {clash} not carried: the judge's table has its own columns of that name")
     return responses.drop(columns=clash).join(table)
+
+
+def check_fits(requests: list, k: int, limit: int | None, responses: Any, judge: str) -> None:
+    """Every rubric + label within the judge's context; else an error naming the row."""
+    if limit is None:
+        return
+    for i, r in enumerate(requests):
+        if len(r.tokens) > limit:
+            row = responses.iloc[i // k]
+            where = ", ".join(f"{c} {row[c]}" for c in ("item", "sample") if c in responses.columns)
+            raise ValueError(f"response row {i // k}{f' ({where})' if where else ''}: the rendered "
+                             f"rubric and label are {len(r.tokens)} tokens; judge {judge!r} takes at "
+                             f"most {limit}: shorten the template, the responses (max_new_tokens), "
+                             "or use a judge with a longer context")
 
 
 def judge_requests(p: Params, responses: Any, tok: Any, bos: tuple[int, ...]) -> list:

@@ -99,3 +99,35 @@ def test_chat_template_and_system_prompt_are_applied_and_recorded(tmp_path, shar
     assert facts["bos"] == "from the chat template"
     assert (table["prompt"] == plain["prompt"]).all()                 # the user's prompt
     assert (table["prompt_tokens"] > plain["prompt_tokens"]).all()    # more text around it
+
+
+CHECKPOINTS = """\
+data:
+  corpus: {text: "{shared}/corpora/tinyshakespeare.txt"}
+  lines: {jsonl: "lines.jsonl"}
+models:
+  tiny: {init: gpt2, n_layer: 1, n_embd: 32, n_head: 2, n_positions: 64}
+stages:
+  tok: {op: train.tokenizer, data: corpus, vocab_size: 300}
+  pretrain: {op: train.pretrain, model: tiny, tokenizer: tok, data: corpus, steps: 4,
+             batch_size: 2, block_size: 32, warmup_steps: 1, lr: 0.05, checkpoint_every: 2}
+  gen:
+    op: eval.generate
+    over: [checkpoint]
+    model: pretrain
+    items: lines
+    prompt: "{text}"
+    max_new_tokens: 6
+"""
+
+
+def test_one_task_per_checkpoint_of_a_model_stage(tmp_path):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "lines.jsonl").write_text('{"text": "First Citizen:"}\n{"text": "ROMEO:"}\n')
+    run = OpRun(tmp_path, CHECKPOINTS)
+    assert [t.id for t in run.tasks("gen")] == ["gen/checkpoint=2", "gen/checkpoint=4"]
+    run.execute()
+    table = run.table("gen")
+    assert sorted(set(table["checkpoint"])) == [2, 4] and len(table) == 4
+    early, late = (table[table["checkpoint"] == c]["text"].tolist() for c in (2, 4))
+    assert early != late        # lr 0.05: two more steps change the greedy text

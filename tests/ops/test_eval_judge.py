@@ -48,3 +48,17 @@ def test_score_table_by_hand():
     assert np.allclose(table["score"], [0.1 + 0.4 + 2.1, 0.5 + 0.5 + 0.75])
     assert list(table["score_argmax"]) == [3.0, 1.0] and list(table["score_label"]) == ["3", "1"]
     assert np.allclose(table[["p_0", "p_1", "p_2"]].to_numpy(), np.exp(logp))
+
+
+def test_a_rubric_too_long_for_the_judge_names_the_response_row():
+    import pandas as pd
+
+    from specc.ops.eval._scorer import Request
+    from specc.ops.eval.judge import check_fits
+    rows = pd.DataFrame({"item": [7, 8], "sample": [0, 1]})
+    requests = [Request((0,), (1,) * 3, (2,)), Request((0,), (1,) * 3, (3,)),
+                Request((0,), (1,) * 9, (2,)), Request((0,), (1,) * 9, (3,))]
+    check_fits(requests[:2], 2, 5, rows, "j")
+    with pytest.raises(ValueError, match=r"response row 1 \(item 8, sample 1\): the rendered rubric "
+                                         r"and label are 11 tokens; judge 'j' takes at most 10"):
+        check_fits(requests, 2, 10, rows, "j")
