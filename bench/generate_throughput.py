@@ -20,6 +20,8 @@ specc >= 5x naive tokens/s.
     python bench/generate_throughput.py                  # 64 prompts, 32 new tokens, 2 layers x 64 wide
     python bench/generate_throughput.py --repeat 3
     python bench/generate_throughput.py --quick          # the smoke test's size: seconds
+    python bench/generate_throughput.py --device cuda --layers 12 --width 768 --vocab 50257
+                                                         # GPT-2-small-sized, on a GPU
 """
 from __future__ import annotations
 
@@ -69,9 +71,8 @@ class _Ctx:
     """The part of a TaskContext eval.generate's run touches."""
 
     def __init__(self, tok, lm, items):
-        import torch
         self._tok, self._lm, self._items = tok, lm, items
-        self.device, self.seed, self.batch_scale = torch.device("cpu"), 0, 1.0
+        self.device, self.seed, self.batch_scale = next(lm.parameters()).device, 0, 1.0
         self.facts: dict = {}
 
     def tokenizer(self, name):
@@ -107,11 +108,13 @@ def run_specc(tok, lm, items, new: int):
 def run_naive(tok, lm, records, new: int):
     import torch
     texts, tokens = [], 0
+    device = next(lm.parameters()).device
     t0 = time.perf_counter()
     with torch.inference_mode():
         for r in records:
             ids = [tok.bos_token_id] + tok(PROMPT.format(**r), add_special_tokens=False)["input_ids"]
-            out = lm.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+            out = lm.generate(torch.tensor([ids], device=device),
+                              attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=device),
                               max_new_tokens=new, do_sample=False, pad_token_id=tok.pad_token_id,
                               eos_token_id=tok.eos_token_id)
             gen = out[0, len(ids):].tolist()
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vocab", type=int, default=2048)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--quick", action="store_true", help="8 prompts, 8 tokens: the smoke test")
     args = ap.parse_args(argv)
     if args.quick:
@@ -144,9 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     records = [json.loads(line) for line in lines]
     items = datasets.Dataset.from_list([{k: r[k] for k in ("context", "question")} for r in records])
     tok = tokenizer(args.vocab)
-    lm = model(len(tok), args.layers, args.width)
+    lm = model(len(tok), args.layers, args.width).to(args.device)
+    where = torch.cuda.get_device_name() if args.device.startswith("cuda") else \
+        f"cpu, torch threads {torch.get_num_threads()}"
     print(f"{len(records)} BBQ prompts, up to {args.new} new tokens, GPT-2 {args.layers} layers x "
-          f"{args.width} wide, vocabulary {len(tok)}, torch threads {torch.get_num_threads()}")
+          f"{args.width} wide, vocabulary {len(tok)}, {where}")
 
     # Warm-up (not timed): torch's and transformers' first-call costs, for both methods.
     run_specc(tok, lm, items.select(range(2)), 2)

@@ -12,7 +12,8 @@ from .spec_model import ConfigModel, Spec
 
 # Params naming the model a stage reads (first one set wins), and params holding layers.
 MODEL_PARAMS = ("model", "recipient", "activations")
-LAYER_PARAMS = ("layers", "late")
+# Paths of params holding layers (eval.generate's are under `steer`).
+LAYER_PARAMS = (("layers",), ("late",), ("steer", "layers"))
 
 
 def model_depth(name: Any, spec: Spec, infos: dict, seen: frozenset = frozenset()) -> tuple[str, int] | None:
@@ -41,10 +42,13 @@ def check_layer_depth(spec: Spec, infos: dict, diags: Diagnostics) -> None:
             if found is None:
                 continue
             model, depth = found
-            for field in LAYER_PARAMS:
-                value = getattr(params, field, None)
+            for path in LAYER_PARAMS:
+                value = params
+                for part in path:
+                    value = getattr(value, part, None)
                 if not isinstance(value, list):
                     continue
+                field = ".".join(path)
                 for i, entry in enumerate(value):
                     try:
                         resolve_layers([entry], depth)
@@ -52,6 +56,6 @@ def check_layer_depth(spec: Spec, infos: dict, diags: Diagnostics) -> None:
                         key = (field, i, str(err))
                         if key not in reported:
                             reported.add(key)
-                            diags.error(("stages", name, field, i), f"stages.{name}.{field}: {err}",
+                            diags.error(("stages", name, *path, i), f"stages.{name}.{field}: {err}",
                                         f"model {model!r} has {depth} blocks: use 0..{depth - 1}, -1 "
                                         "for the last, or a fraction of depth such as 0.5")

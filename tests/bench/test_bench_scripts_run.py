@@ -40,3 +40,12 @@ def test_verdict_bootstrap_runs_and_agrees_with_naive():
                              "--resamples", "200", "--naive", "5"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["mean", "diff_means"]
+
+
+def test_generate_throughput_runs_with_identical_greedy_texts():
+    """The bench fails (exit 1) if eval.generate's greedy texts differ from the loop's."""
+    result = subprocess.run([sys.executable, str(BENCH / "generate_throughput.py"), "--quick"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "identical greedy texts: 8/8" in result.stdout
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:4]] == ["specc", "naive"]
