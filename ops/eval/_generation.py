@@ -18,6 +18,9 @@ What it adds to a bare `model.generate` call, and why:
   from the warped distribution (temperature, top-k, top-p: transformers' own warpers)
   with one uniform number from that row's own generator, seeded from (seed, item,
   sample). The same seed gives the same text in any batch; another seed, other text.
+* Only the spec's settings. The model's own generation config (a hub model's
+  generation_config.json) is set aside while generating: transformers would otherwise
+  fill every unset setting from it (repetition penalties, forced tokens ...).
 * Why a row stopped. `RowFinish`, a stopping criterion, records per row the step at which
   it produced an end-of-sequence token ("eos") or completed a stop string ("stop"); a row
   that did neither ran out of max_new_tokens ("length"). Stop strings are searched in the
@@ -26,8 +29,9 @@ What it adds to a bare `model.generate` call, and why:
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 FINISH_REASONS = ("eos", "stop", "length")
 
@@ -92,11 +96,7 @@ def generate(lm: Any, tokenizer: Any, rows: Sequence[Row], decoding: Decoding, *
     device = next(lm.parameters()).device
     config = GenerationConfig(
         do_sample=False, num_beams=1, max_new_tokens=decoding.max_new_tokens, min_new_tokens=0,
-        eos_token_id=list(eos_ids), pad_token_id=pad_id, use_cache=True,
-        # Pinned so that a hub model's generation_config.json cannot add its own processors.
-        repetition_penalty=1.0, no_repeat_ngram_size=0, bad_words_ids=None, suppress_tokens=None,
-        begin_suppress_tokens=None, forced_bos_token_id=None, forced_eos_token_id=None,
-        temperature=None, top_p=None, top_k=None)
+        eos_token_id=list(eos_ids), pad_token_id=pad_id, use_cache=True)
     outputs: list[Output | None] = [None] * len(rows)
     stats = Stats()
     for batch in batches(rows, batch_tokens, decoding.max_new_tokens):
@@ -111,7 +111,8 @@ def generate(lm: Any, tokenizer: Any, rows: Sequence[Row], decoding: Decoding, *
         processors = LogitsProcessorList()
         if decoding.sample:
             processors.append(RowSampler(decoding, [rows[i].seed for i in batch]))
-        with torch.inference_mode(), (around() if around else contextlib.nullcontext()):
+        with torch.inference_mode(), (around() if around else contextlib.nullcontext()), \
+                _own_config_only(lm):
             out = lm.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
                               generation_config=config, logits_processor=processors,
                               stopping_criteria=StoppingCriteriaList([finish]))
@@ -122,6 +123,21 @@ def generate(lm: Any, tokenizer: Any, rows: Sequence[Row], decoding: Decoding, *
             outputs[i] = _output(tokenizer, new[r], finish.step[r], finish.reason[r], decoding)
             stats.new_tokens += len(outputs[i].tokens)
     return outputs, stats   # type: ignore[return-value]
+
+
+@contextmanager
+def _own_config_only(lm: Any) -> Iterator[None]:
+    """Set the model's own generation config aside while generating: transformers fills
+    every setting the call leaves unset from it, so a hub model's generation_config.json
+    (a repetition penalty, forced or suppressed tokens, ...) would shape the text without
+    the spec saying so."""
+    from transformers import GenerationConfig
+    saved = lm.generation_config
+    lm.generation_config = GenerationConfig()
+    try:
+        yield
+    finally:
+        lm.generation_config = saved
 
 
 def _output(tokenizer: Any, new: list[int], step: int | None, reason: str | None,

@@ -131,3 +131,18 @@ def test_row_seeds_are_stable_and_distinct():
     assert row_seed(0, 1, 2) == row_seed(0, 1, 2)
     assert len({row_seed(s, i, k) for s in range(3) for i in range(3) for k in range(3)}) == 27
     assert 0 <= row_seed(2**40, 10**6, 7) < 2**63
+
+
+def test_the_models_own_generation_config_is_set_aside(lm, tok):
+    from transformers import GenerationConfig
+    rs = rows(tok)
+    plain, _ = run(lm, tok, rs, Decoding(max_new_tokens=10))
+    saved = lm.generation_config
+    lm.generation_config = GenerationConfig(repetition_penalty=50.0, no_repeat_ngram_size=1,
+                                            bad_words_ids=[[t] for t in plain[0].tokens[:3]])
+    try:
+        again, _ = run(lm, tok, rs, Decoding(max_new_tokens=10))
+        assert [o.tokens for o in again] == [o.tokens for o in plain]
+        assert lm.generation_config.repetition_penalty == 50.0        # restored afterwards
+    finally:
+        lm.generation_config = saved
