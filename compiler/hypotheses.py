@@ -224,7 +224,7 @@ def _source_columns(source, spec, checked, infos):
 def check_where_values(spec, plan, diags: Diagnostics) -> None:
     """`where checkpoint == 300` must match some task of the stage it filters:
     a filter on an axis value that no task has leaves the measure with no rows."""
-    from .measure_ast import Cond, LiteralList, walk
+    from .measure_ast import Cond, Literal, LiteralList, walk
     from .refs import format_value
     for hid, compiled in plan.hypotheses.items():
         measure = compiled.measure
@@ -233,6 +233,9 @@ def check_where_values(spec, plan, diags: Diagnostics) -> None:
             if use.role == "where":
                 sources_at.setdefault(use.offset, []).append(use.source)
         for node in walk(measure):
+            if isinstance(node, Cond) and isinstance(node.value, Literal) and node.value.kind == "position":
+                _check_position(hid, node, sources_at, plan, diags)
+                continue
             if not isinstance(node, Cond) or node.op not in ("==", "in"):
                 continue
             wanted = node.value.items if isinstance(node.value, LiteralList) else (node.value,)
@@ -251,6 +254,27 @@ def check_where_values(spec, plan, diags: Diagnostics) -> None:
                                 f"{axis} {node.op} {shown}",
                                 f"{axis} takes the values " + ", ".join(format_value(h) for h in have[:12]),
                                 offset=node.value.offset)
+
+
+def _check_position(hid, cond, sources_at, plan, diags: Diagnostics) -> None:
+    """`where checkpoint == last` needs an ordered axis: numbers in every task of the stage."""
+    from .refs import format_value
+    axis = cond.column.text
+    for source in dict.fromkeys(sources_at.get(cond.column.offset, [])):
+        stage = plan.stages.get(source)
+        if stage is None or axis not in stage.over:
+            continue
+        i = stage.over.index(axis)
+        have = list(dict.fromkeys(t.condition[i][1] for t in plan.tasks[stage.first:stage.first + stage.count]))
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in have):
+            diags.error(("hypotheses", hid, "measure"),
+                        f"hypotheses.{hid}.measure: '{cond.value.value}' needs an ordered axis, but "
+                        f"{axis} of stage {source!r} takes the values "
+                        + ", ".join(format_value(h) for h in have[:12]),
+                        "name the value: " + f"{axis} == " + (f'"{have[-1]}"' if isinstance(have[-1], str)
+                                                               else format_value(have[-1])),
+                        offset=cond.value.offset)
+            return
 
 
 def _same_value(a, b) -> bool:

@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .errors import did_you_mean, names_hint
-from .measure_ast import (Arg, BinOp, Call, Column, ColumnUse, Filtered, Kwarg, Measure, Name,
-                          Number, Unary, Where, calls, column_uses, sources, walk)
+from .measure_ast import (ELEMENTWISE, Apply, Arg, BinOp, Call, Column, ColumnUse, Filtered, Kwarg,
+                          Measure, Name, Number, Unary, Where, calls, column_uses, sources, walk)
 from .measure_format import format_measure
 from .measure_functions import MEASURE_FUNCTIONS, MeasureFunction, check_call
 from .measure_lexer import MeasureError
@@ -132,6 +132,12 @@ class _Parser(TokenCursor):
                                "where conditions", "e.g. mean(score.correct) where model == \"tiny\"")
         if tok.kind != "name" or tok.text in KEYWORDS:
             raise self.fail(tok, expected)
+        if tok.text in ELEMENTWISE and self.peek().text == "(" and self.peek().kind == "op":
+            func = self.name("a function name")
+            opener = self.next()
+            inner = self.scoped()
+            close = self.close(opener, ")", "')' or an operator (+, -, *, /)")
+            return Apply(func, inner, func.offset, close.end)
         if self.peek().text == "(" and self.peek().kind == "op":
             return self.call()
         if self.peek().text == "." and self.peek().kind == "op":
@@ -201,7 +207,25 @@ class _Parser(TokenCursor):
         return Kwarg(name, value, name.offset, self.end_of_previous())
 
     def arg(self, spec: MeasureFunction) -> Arg:
-        column = self.column(spec)
+        start = self.tok
+        value = self.row_expr(spec)
+        columns = [n for n in walk(value) if isinstance(n, Column)]
+        if not columns:
+            hint = None
+            numbers = [k for k, kind in spec.kwargs.items() if kind == "number"]
+            if start.kind == "number" and len(numbers) == 1:
+                hint = f"name it: {numbers[0]}={start.text}"
+            raise MeasureError(start.offset, f"unexpected {start.describe()}; expected {_COLUMN}", hint)
+        column = columns[0]
+        for other in columns[1:]:
+            if other.source != column.source:
+                raise MeasureError(other.offset, f"arithmetic inside {spec.name}(...) combines the "
+                                   f"columns of one table row by row, but {column.source!r} and "
+                                   f"{other.source!r} are different tables (no join)",
+                                   f"combine their summaries instead: {spec.name}({column.source}."
+                                   f"{column.column}) - {spec.name}({other.source}.{other.column}), "
+                                   "or pair them on keys: spearman(a.x by key, b.y by key)")
+        expr = None if isinstance(value, Column) else value
         by: tuple[Name, ...] = ()
         where: Where | None = None
         by_seen = False
@@ -223,7 +247,52 @@ class _Parser(TokenCursor):
                                            f"{column.source!r}", f"write {cond.column.text} "
                                            "without a source, or move it to the argument that "
                                            f"reads {cond.source.text}")
-        return Arg(column, by, where, column.offset, self.end_of_previous())
+        return Arg(column, by, where, start.offset, self.end_of_previous(), expr)
+
+    # -- row expressions (inside a call) ----------------------------------------------
+    def row_expr(self, spec: MeasureFunction):
+        left = self.row_term(spec)
+        while self.at("+") or self.at("-"):
+            op = self.next().text
+            right = self.row_term(spec)
+            left = BinOp(op, left, right, left.offset, right.end)
+        return left
+
+    def row_term(self, spec: MeasureFunction):
+        left = self.row_unary(spec)
+        while self.at("*") or self.at("/"):
+            op = self.next().text
+            right = self.row_unary(spec)
+            left = BinOp(op, left, right, left.offset, right.end)
+        return left
+
+    def row_unary(self, spec: MeasureFunction):
+        tok = self.tok
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise MeasureError(tok.offset, f"the measure nests deeper than {_MAX_DEPTH} levels")
+        try:
+            if self.at("-"):
+                self.next()
+                operand = self.row_unary(spec)
+                return Unary("-", operand, tok.offset, operand.end)
+            if tok.kind == "number":
+                self.next()
+                return Number(tok.value, tok.offset, tok.end)
+            if self.at("("):
+                self.next()
+                inner = self.row_expr(spec)
+                close = self.close(tok, ")", "')' or an operator (+, -, *, /)")
+                return replace(inner, offset=tok.offset, end=close.end)
+            if tok.kind == "name" and tok.text in ELEMENTWISE and self.peek().text == "(":
+                func = self.name("a function name")
+                opener = self.next()
+                inner = self.row_expr(spec)
+                close = self.close(opener, ")", "')' or an operator (+, -, *, /)")
+                return Apply(func, inner, func.offset, close.end)
+            return self.column(spec)
+        finally:
+            self.depth -= 1
 
     def column(self, spec: MeasureFunction) -> Column:
         tok = self.tok

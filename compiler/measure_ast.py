@@ -8,15 +8,17 @@ build expected trees without offsets.
 Shape, for an evaluator:
 
     Measure(expr)                         the whole `measure:`
-    expr := Number | Unary | BinOp | Call | Filtered
+    expr := Number | Unary | BinOp | Apply | Call | Filtered
+    Apply(func, operand)                  abs / log / exp, elementwise
     Call(func, args: (Arg, ...), kwargs: (Kwarg, ...))
-    Arg(column: Column, by: (Name, ...), where: Where | None)
+    Arg(column: Column, by: (Name, ...), where: Where | None, expr: row expression | None)
+    row expression := Column | Number | Unary | BinOp | Apply   (columns of one table)
     Filtered(expr, where)                 `<expr> where ...`: filters every table read in expr
     Where(conds: (Cond, ...))             conditions joined by `and`
     Cond(column: Name, op, value: Literal | LiteralList, source: Name | None)
 
-A call's arguments are always columns: aggregates (`mean`) reduce one column to a
-number, statistics (`spearman`) compare columns. `by` first groups the column by
+A call's arguments are columns, or arithmetic on the columns of one table row by row:
+aggregates (`mean`) reduce one column to a number, statistics (`spearman`) compare columns. `by` first groups the column by
 its key columns (mean per group); the arguments of a paired statistic are then
 joined on their keys, in order (`by UID` joins with `by Condition`).
 """
@@ -59,18 +61,23 @@ class Number:
     end: int = field(**_pos)
 
 
+POSITIONS = ("first", "last")
+
+
 @dataclass(frozen=True)
 class Literal:
-    """A value in a `where` condition: a string, number or true/false."""
+    """A value in a `where` condition: a string, number, true/false, or a position on an
+    ordered axis (`where checkpoint == last`: `value` "last", `kind` "position")."""
 
     value: str | int | float | bool
     offset: int = field(**_pos)
     end: int = field(**_pos)
+    position: bool = False
     # Part of `==` so that `true` never equals `1` (Python's True == 1).
     kind: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        kind = ("bool" if isinstance(self.value, bool) else
+        kind = ("position" if self.position else "bool" if isinstance(self.value, bool) else
                 "string" if isinstance(self.value, str) else "number")
         object.__setattr__(self, "kind", kind)
 
@@ -108,12 +115,38 @@ class Where:
 
 
 @dataclass(frozen=True)
+class Apply:
+    """`abs(x)`, `log(x)`, `exp(x)`: elementwise, on a measure's value or, inside a call,
+    on each row (`mean(log(score.ppl))`)."""
+
+    func: Name
+    operand: "Expr"
+    offset: int = field(**_pos)
+    end: int = field(**_pos)
+
+
+ELEMENTWISE = ("abs", "log", "exp")
+
+
+@dataclass(frozen=True)
 class Arg:
+    """One argument of a call: a column, or (`expr`) arithmetic on columns of one table,
+    row by row (`score.logp_good - score.logp_bad`); `column` is then its first column,
+    which names the table."""
+
     column: Column
     by: tuple[Name, ...] = ()
     where: Where | None = None
     offset: int = field(**_pos)
     end: int = field(**_pos)
+    expr: "Expr | None" = None
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """Every column the argument's value reads, in text order."""
+        if self.expr is None:
+            return (self.column,)
+        return tuple(n for n in walk(self.expr) if isinstance(n, Column))
 
 
 @dataclass(frozen=True)
@@ -163,8 +196,8 @@ class Filtered:
     end: int = field(**_pos)
 
 
-Expr = Union[Number, Unary, BinOp, Call, Filtered]
-Node = Union[Expr, Name, Column, Literal, LiteralList, Cond, Where, Arg, Kwarg]
+Expr = Union[Number, Unary, BinOp, Call, Filtered, Apply, Column]
+Node = Union[Expr, Name, Literal, LiteralList, Cond, Where, Arg, Kwarg]
 
 
 @dataclass(frozen=True)
@@ -186,6 +219,8 @@ def walk(node: "Node | Measure") -> Iterator["Node"]:
     children: tuple = ()
     if isinstance(node, Unary):
         children = (node.operand,)
+    elif isinstance(node, Apply):
+        children = (node.func, node.operand)
     elif isinstance(node, BinOp):
         children = (node.left, node.right)
     elif isinstance(node, Filtered):
@@ -193,7 +228,8 @@ def walk(node: "Node | Measure") -> Iterator["Node"]:
     elif isinstance(node, Call):
         children = (node.func, *node.args, *node.kwargs)
     elif isinstance(node, Arg):
-        children = (node.column, *node.by) + ((node.where,) if node.where else ())
+        children = ((node.expr if node.expr is not None else node.column), *node.by) + \
+            ((node.where,) if node.where else ())
     elif isinstance(node, Kwarg):
         children = (node.name, node.value)
     elif isinstance(node, Where):
@@ -242,7 +278,7 @@ def column_uses(measure: "Measure | Node") -> list[ColumnUse]:
 
 
 def _uses(node: "Node", out: list[ColumnUse]) -> None:
-    if isinstance(node, Unary):
+    if isinstance(node, (Unary, Apply)):
         _uses(node.operand, out)
     elif isinstance(node, BinOp):
         _uses(node.left, out)
@@ -253,7 +289,8 @@ def _uses(node: "Node", out: list[ColumnUse]) -> None:
     elif isinstance(node, Call):
         for arg in node.args:
             col = arg.column
-            out.append(ColumnUse(col.source, col.column, col.column_offset, "value", col.offset))
+            for c in arg.columns:
+                out.append(ColumnUse(c.source, c.column, c.column_offset, "value", c.offset))
             for key in arg.by:
                 out.append(ColumnUse(col.source, key.text, key.offset, "by", col.offset))
             if arg.where:

@@ -6,8 +6,8 @@ precedence needs them, strings in double quotes.
 """
 from __future__ import annotations
 
-from .measure_ast import (Arg, BinOp, Call, Column, Cond, Filtered, Kwarg, Literal, LiteralList,
-                          Measure, Name, Number, Unary, Where)
+from .measure_ast import (Apply, Arg, BinOp, Call, Column, Cond, Filtered, Kwarg, Literal,
+                          LiteralList, Measure, Name, Number, Unary, Where)
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _UNARY, _ATOM = 3, 4
@@ -26,13 +26,15 @@ def format_measure(node) -> str:
         return f"{left} {node.op} {right}"
     if isinstance(node, Unary):
         return node.op + _wrap(node.operand, _prec(node.operand) < _UNARY)
+    if isinstance(node, Apply):
+        return f"{node.func.text}({format_measure(node.operand)})"
     if isinstance(node, Number):
         return _number(node.value)
     if isinstance(node, Call):
         items = [format_measure(a) for a in node.args] + [format_measure(k) for k in node.kwargs]
         return f"{node.func.text}({', '.join(items)})"
     if isinstance(node, Arg):
-        text = format_measure(node.column)
+        text = format_measure(node.expr if node.expr is not None else node.column)
         if node.by:
             text += " by " + ", ".join(k.text for k in node.by)
         if node.where is not None:
@@ -52,7 +54,7 @@ def format_measure(node) -> str:
     if isinstance(node, LiteralList):
         return "[" + ", ".join(format_measure(i) for i in node.items) + "]"
     if isinstance(node, Literal):
-        return _literal(node.value)
+        return node.value if node.kind == "position" else _literal(node.value)
     raise TypeError(f"not a measure node: {node!r}")
 
 

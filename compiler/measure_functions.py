@@ -29,3 +29,7 @@ def check_call(call: Call, spec: MeasureFunction) -> None:
             raise MeasureError(call.func.offset, f"{spec.name} joins its arguments on their 'by' "
                                f"keys, in order, but they have {' and '.join(map(str, counts))} "
                                "keys", "group every argument by the same number of keys")
+    if spec.check is not None:
+        problem = spec.check(call)
+        if problem is not None:
+            raise MeasureError(*problem)

@@ -4,7 +4,7 @@ Split from measure.py to keep each module small; see the grammar there.
 """
 from __future__ import annotations
 
-from .measure_ast import Cond, Literal, LiteralList, Name, Where
+from .measure_ast import POSITIONS, Cond, Literal, LiteralList, Name, Where
 from .measure_lexer import MeasureError, Token, tokenize
 
 KEYWORDS = frozenset({"where", "by", "and", "or", "not", "in", "true", "false"})
@@ -133,7 +133,10 @@ class TokenCursor:
         if self.at_word("true") or self.at_word("false"):
             self.next()
             return Literal(tok.text == "true", tok.offset, tok.end)
-        expected = 'a value (a number, a "string", true or false)'
+        if tok.kind == "name" and tok.text in POSITIONS:
+            self.next()   # the first / last value of an ordered axis, e.g. checkpoint == last
+            return Literal(tok.text, tok.offset, tok.end, position=True)
+        expected = 'a value (a number, a "string", true, false, first or last)'
         if tok.kind == "name":
             hint = ("did you mean " + repr(tok.text.lower()) + "?"
                     if tok.text.lower() in ("true", "false") else f'quote strings: "{tok.text}"')

@@ -1,8 +1,10 @@
 """Aggregates: one column (or, with `by`, its group means) reduced to one number."""
 from __future__ import annotations
 
+import numpy as np
+
 from . import cellmath
-from .function import function
+from .function import MeasureEvalError, function
 
 ONE_SAMPLE_TESTS = ("t", "wilcoxon", "binomial", "permutation")
 
@@ -17,6 +19,41 @@ def _aggregate(kind: str):
     return evaluate
 
 
+def _range(call, p):
+    cells = p.cells(call.args[0])
+    p.record(cells)
+    top, bottom = cellmath.aggregate("max"), cellmath.aggregate("min")
+    return lambda ext: top(cells, ext) - bottom(cells, ext)
+
+
+def _argmax(call, p):
+    """The key (an axis value: checkpoint, layer, tokens) whose group mean is largest; the
+    first such key on ties."""
+    cells = p.cells(call.args[0])
+    p.record(cells)
+    try:
+        keys = np.array([float(k[0]) for k in cells.keys])
+    except (TypeError, ValueError):
+        raise MeasureEvalError(f"argmax({cells.label}): the 'by' key must be numeric (an ordered "
+                               f"axis), got {cells.keys[0][0]!r}") from None
+    order = np.argsort(keys, kind="stable")
+
+    def run(ext):
+        means, freq = cellmath.groups(cells, ext)
+        picked = np.where(freq[:, order] > 0, np.nan_to_num(means[:, order], nan=-np.inf), -np.inf)
+        best = picked.argmax(axis=1)
+        return np.where(np.isfinite(picked.max(axis=1)), keys[order][best], np.nan)
+    return run
+
+
+def _one_key(call):
+    arg = call.args[0]
+    if len(arg.by) != 1:
+        return (call.func.offset, "argmax returns the key with the largest group mean: it needs "
+                "'by' and one key", "e.g. argmax(score.correct by checkpoint)")
+    return None
+
+
 FUNCTIONS = [
     function("mean", 1, "aggregate", "Mean of the column.", _aggregate("mean"),
              sample="one", tests=ONE_SAMPLE_TESTS, summary="scale"),
@@ -27,4 +64,8 @@ FUNCTIONS = [
     function("std", 1, "aggregate", "Sample standard deviation of the column (ddof=1).", _aggregate("std")),
     function("min", 1, "aggregate", "Smallest value of the column.", _aggregate("min")),
     function("max", 1, "aggregate", "Largest value of the column.", _aggregate("max")),
+    function("range", 1, "aggregate", "Largest minus smallest value (with `by`: of the group means).",
+             _range),
+    function("argmax", 1, "aggregate", "The `by` key (an ordered axis, e.g. checkpoint) whose group "
+             "mean is largest.", _argmax, check=_one_key),
 ]

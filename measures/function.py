@@ -68,6 +68,9 @@ class MeasureFunction:
     null: Callable[[Any, float], float] | None = field(default=None, hash=False, compare=False)
     null_is_zero: bool = False                 # the test's null ignores the threshold
     summary: str = "none"
+    # Extra compile-time rule: call -> None, or (offset, message, hint) of the misuse.
+    check: Callable[[Any], tuple[int, str, str | None] | None] | None = field(
+        default=None, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         assert self.kind in FUNCTION_KINDS, self.kind

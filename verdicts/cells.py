@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from specc.compiler.measure_ast import Arg, Cond, LiteralList
+from specc.compiler.measure_ast import Apply, Arg, BinOp, Column, Cond, LiteralList, Number, Unary
+from specc.compiler.measure_format import format_measure
 from specc.measures import MeasureEvalError  # noqa: F401 (re-exported: verdicts raise it too)
 
 CONDITION_UNIT = "condition"   # the combination of a stage's axes
@@ -72,6 +73,12 @@ def filtered(frame: pd.DataFrame, conds: list[Cond], what: str) -> pd.Series:
             mask &= ~hit if cond.op == "not in" else hit
             continue
         v = cond.value.value
+        if cond.value.kind == "position":   # first / last value of an ordered axis
+            numeric = pd.to_numeric(col, errors="coerce")
+            if numeric.isna().any() or col.dtype == bool:
+                raise MeasureEvalError(f"{what}: '{name} {cond.op} {v}' needs an ordered (numeric) "
+                                       f"{name}, got {col.iloc[0]!r}")
+            v, col = (numeric.max() if v == "last" else numeric.min()), numeric
         mask &= {"==": col == v, "!=": col != v, "<": col < v, "<=": col <= v,
                  ">": col > v, ">=": col >= v}[cond.op]
     return mask
@@ -89,17 +96,43 @@ def unit_values(frame: pd.DataFrame, unit: str, axes: tuple[str, ...]) -> pd.Ser
     return None
 
 
+def row_values(node, rows: pd.DataFrame, label: str) -> pd.Series:
+    """An argument's value on each row: a column, or arithmetic on columns of the table
+    (`score.logp_good - score.logp_bad`, `log(score.ppl)`); non-numbers become NaN."""
+    if isinstance(node, Column):
+        if node.column not in rows.columns:
+            raise MeasureEvalError(f"{label}: the table has no column {node.column!r}")
+        col = rows[node.column]
+        return pd.to_numeric(col.astype(float) if col.dtype == bool else col, errors="coerce")
+    if isinstance(node, Number):
+        return pd.Series(float(node.value), index=rows.index)
+    if isinstance(node, Unary):
+        return -row_values(node.operand, rows, label)
+    if isinstance(node, BinOp):
+        left, right = row_values(node.left, rows, label), row_values(node.right, rows, label)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {"+": left + right, "-": left - right, "*": left * right, "/": left / right}[node.op]
+    if isinstance(node, Apply):
+        inner = row_values(node.operand, rows, label)
+        if node.func.text == "log" and (inner <= 0).any():
+            raise MeasureEvalError(f"{label}: log of a value <= 0 in {int((inner <= 0).sum())} row(s)")
+        return {"abs": np.abs, "log": np.log, "exp": np.exp}[node.func.text](inner)
+    raise MeasureEvalError(f"{label}: cannot evaluate {type(node).__name__} on rows")
+
+
 def build_cells(arg: Arg, conds: list[Cond], tables: Any, unit: str, units: "UnitIndex",
                 by_override: tuple[str, ...] | None = None, by_row: bool = False) -> ArgCells:
     source, column = arg.column.source, arg.column.column
-    label = f"{source}.{column}"
+    label = f"{source}.{column}" if arg.expr is None else format_measure(arg.expr)
     frame = tables.get(source)
-    if column not in frame.columns:
-        raise MeasureEvalError(f"{label}: the table has no column {column!r}")
+    for col in arg.columns:
+        if col.column not in frame.columns:
+            raise MeasureEvalError(f"{label}: the table has no column {col.column!r}")
     mask = filtered(frame, conds, label)
     rows = frame[mask]
-    values = pd.to_numeric(rows[column].astype(float) if rows[column].dtype == bool else rows[column],
-                           errors="coerce")
+    values = row_values(arg.expr if arg.expr is not None else arg.column, rows, label)
+    if not np.isfinite(values.dropna().to_numpy(dtype=float)).all():
+        raise MeasureEvalError(f"{label}: the value overflows (inf) on some rows")
     keep = values.notna().to_numpy()
     rows, values = rows[keep], values[keep].to_numpy(dtype=float)
     if len(rows) == 0:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from specc.compiler.measure_ast import BinOp, Call, Filtered, Measure, Number, Unary
+from specc.compiler.measure_ast import Apply, BinOp, Call, Filtered, Measure, Number, Unary
 from specc.measures import MEASURE_FUNCTIONS
 
 from .cells import ArgCells, MeasureEvalError, UnitIndex, build_cells
@@ -62,6 +62,10 @@ class PreparedMeasure:
         if isinstance(node, Unary):
             inner = self._prepare(node.operand, scope)
             return lambda ext: -inner(ext)
+        if isinstance(node, Apply):
+            inner = self._prepare(node.operand, scope)
+            fn = {"abs": np.abs, "log": np.log, "exp": np.exp}[node.func.text]
+            return lambda ext: fn(inner(ext))
         if isinstance(node, BinOp):
             left, right = self._prepare(node.left, scope), self._prepare(node.right, scope)
             op = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[node.op]
