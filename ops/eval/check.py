@@ -20,6 +20,11 @@ plus every column of the responses table. A check is one rule:
     {format: list}          every non-empty line is a list item
     case_sensitive: true    for contains / forbids (default: case-insensitive)
 
+A limit or a keyword list may come from a column instead, for per-item instructions
+(IFEval-style): {max_words: {column: word_limit}}, {contains: {column: keywords}} (a list,
+or one string as one keyword). A row whose column is empty has no such instruction: the
+check holds for it.
+
 Answer extraction: `pattern` is a regular expression whose first group (or whole match)
 is the answer, taken at its first or last occurrence. With `choices` (e.g. [A, B, C]) the
 answer must be one of them and `label` holds the 0-based index of the right one (BBQ);
@@ -48,13 +53,23 @@ RULES = ("max_words", "min_words", "max_sentences", "min_sentences", "contains",
 Keywords = Annotated[list[Annotated[str, Field(min_length=1)]], Unique, Field(min_length=1)]
 
 
+class FromColumn(OpParams):
+    column: Annotated[str, ColumnOf(("responses",))] = Field(min_length=1, description=(
+        "Column of the responses table holding this row's value: per-item instructions "
+        "(IFEval-style), e.g. a word limit or keywords stated in each prompt."))
+
+
+Count = NonNegativeInt | FromColumn
+Words = Keywords | FromColumn
+
+
 class Check(OpParams):
-    max_words: NonNegativeInt | None = Field(default=None, description="At most this many words.")
-    min_words: NonNegativeInt | None = Field(default=None, description="At least this many words.")
-    max_sentences: NonNegativeInt | None = Field(default=None, description="At most this many sentences.")
-    min_sentences: NonNegativeInt | None = Field(default=None, description="At least this many sentences.")
-    contains: Keywords | None = Field(default=None, description="Keywords that must all occur.")
-    forbids: Keywords | None = Field(default=None, description="Keywords none of which may occur.")
+    max_words: Count | None = Field(default=None, description="At most this many words.")
+    min_words: Count | None = Field(default=None, description="At least this many words.")
+    max_sentences: Count | None = Field(default=None, description="At most this many sentences.")
+    min_sentences: Count | None = Field(default=None, description="At least this many sentences.")
+    contains: Words | None = Field(default=None, description="Keywords that must all occur.")
+    forbids: Words | None = Field(default=None, description="Keywords none of which may occur.")
     format: Literal["json", "list"] | None = Field(default=None, description=(
         "json: the whole text parses as JSON; list: every non-empty line is a list item."))
     case_sensitive: bool = Field(default=False, description="Keyword matching respects case.")
@@ -70,21 +85,48 @@ class Check(OpParams):
             raise ValueError("case_sensitive applies to contains and forbids only")
         return self
 
-    def holds(self, text: str, n_words: int, n_sentences: int) -> bool:
+    @property
+    def rule(self) -> str:
+        return next(r for r in RULES if getattr(self, r) is not None)
+
+    def holds(self, text: str, n_words: int, n_sentences: int, row: dict) -> bool:
+        """Whether the rule holds for this text; a value read from a column that is empty
+        for this row (the item states no such instruction) holds trivially."""
         from . import _checks
-        if self.max_words is not None:
-            return n_words <= self.max_words
-        if self.min_words is not None:
-            return n_words >= self.min_words
-        if self.max_sentences is not None:
-            return n_sentences <= self.max_sentences
-        if self.min_sentences is not None:
-            return n_sentences >= self.min_sentences
-        if self.contains is not None:
-            return all(_checks.has_keyword(text, k, self.case_sensitive) for k in self.contains)
-        if self.forbids is not None:
-            return not any(_checks.has_keyword(text, k, self.case_sensitive) for k in self.forbids)
+        rule = self.rule
+        value = getattr(self, rule)
+        if isinstance(value, FromColumn):
+            value = row_value(row[value.column], rule)
+            if value is None:
+                return True
+        if rule == "max_words":
+            return n_words <= value
+        if rule == "min_words":
+            return n_words >= value
+        if rule == "max_sentences":
+            return n_sentences <= value
+        if rule == "min_sentences":
+            return n_sentences >= value
+        if rule == "contains":
+            return all(_checks.has_keyword(text, k, self.case_sensitive) for k in value)
+        if rule == "forbids":
+            return not any(_checks.has_keyword(text, k, self.case_sensitive) for k in value)
         return _checks.is_json(text) if self.format == "json" else _checks.is_list(text)
+
+
+def row_value(value, rule: str):
+    """A per-row rule value: a count (None when missing), or keywords (a list, or one
+    string as a single keyword; None when missing or empty)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if rule in ("contains", "forbids"):
+        words = [value] if isinstance(value, str) else [str(v) for v in value]
+        return [w for w in words if w] or None
+    try:
+        count = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{rule}: the column holds {value!r}, not a number") from None
+    return count
 
 
 class Answer(OpParams):
@@ -155,7 +197,8 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     from . import _checks
 
     responses = ctx.table(p.responses).reset_index(drop=True)
-    needed = [p.text] + ([p.answer.label] if p.answer else [])
+    needed = [p.text] + ([p.answer.label] if p.answer else []) + [
+        value.column for c in p.checks.values() if isinstance(value := getattr(c, c.rule), FromColumn)]
     missing = [c for c in needed if c not in responses.columns]
     if missing:
         raise KeyError(f"the responses table of {p.responses!r} has no columns {missing} "
@@ -164,8 +207,9 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     n_words = [_checks.words(t) for t in texts]
     n_sentences = [_checks.sentences(t) for t in texts]
     table = pd.DataFrame({"words": n_words, "sentences": n_sentences})
+    records = responses.to_dict("records")
     for name, check in p.checks.items():
-        table[name] = [check.holds(t, w, s) for t, w, s in zip(texts, n_words, n_sentences)]
+        table[name] = [check.holds(t, w, s, r) for t, w, s, r in zip(texts, n_words, n_sentences, records)]
     table["passed"] = table[list(p.checks)].all(axis=1) if p.checks else True
     facts = {f"pass_rate_{name}": float(table[name].mean()) if len(table) else None for name in p.checks}
     if p.answer is not None:

@@ -105,3 +105,19 @@ def test_columns_follow_the_params():
                   answer={"pattern": "x", "label": "label"})
     assert OP.columns(p) == ("words", "sentences", "a", "passed", "answer", "answered", "correct")
     assert OP.cost(p, None).flops == 0
+
+
+def test_per_item_instructions_from_columns():
+    table = RESPONSES.assign(limit=[3, 10, None, 2], keywords=[["answer", "B"], "cat", None, []])
+    p = OP.params(responses="gen", checks={"limit": {"max_words": {"column": "limit"}},
+                                           "says": {"contains": {"column": "keywords"}}})
+    ctx = TableCtx(table)
+    out = OP.run(p, ctx)
+    assert list(out["limit"]) == [False, True, True, False]   # row 2 states no limit
+    assert list(out["says"]) == [True, True, True, True]      # rows 2 and 3 state no keywords
+    bad = OP.params(responses="gen", checks={"x": {"min_words": {"column": "nope"}}})
+    with pytest.raises(KeyError, match=r"no columns \['nope'\]"):
+        OP.run(bad, TableCtx(RESPONSES))
+    words = table.assign(limit=["three"] * 4)
+    with pytest.raises(ValueError, match="max_words: the column holds 'three', not a number"):
+        OP.run(p, TableCtx(words))
