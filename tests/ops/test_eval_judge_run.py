@@ -54,18 +54,20 @@ def judged(tmp_path, shared_store, extra="    scale: ['1', '2', '3', '4', '5']\n
     return run
 
 
-def by_hand(run, judge: str, text: str, labels: list[str], values: list[float]):
+def by_hand(run, judge: str, text: str, labels: list[str], values: list[float],
+            bos: bool = True, lead: str = " "):
     """p(label) over the scale from the whole text + label, tokenized at once, one
-    forward pass each, BOS first; the expected score from those."""
+    forward pass each, BOS first (plain rubrics); the expected score from those."""
     from transformers import AutoTokenizer
 
     from specc.runtime.models import build_model
     tok = AutoTokenizer.from_pretrained(str(run.folder("tok") / "tokenizer"))
     lm = build_model(run.plan.spec.models[judge], len(tok), seed=0).eval()
-    start = 1 + len(tok(text)["input_ids"])
+    head = [tok.bos_token_id] if bos else []
+    start = len(head) + len(tok(text)["input_ids"])
     logps = []
     for label in labels:
-        ids = [tok.bos_token_id] + tok(text + " " + label)["input_ids"]
+        ids = head + tok(text + lead + label)["input_ids"]
         with torch.inference_mode():
             logp = torch.log_softmax(lm(input_ids=torch.tensor([ids])).logits[0].double(), -1)
         logps.append(sum(logp[i - 1, ids[i]].item() for i in range(start, len(ids))))
@@ -113,3 +115,20 @@ def test_word_labels_with_values(tmp_path, shared_store):
     p, expected = by_hand(run, row["judge"], text, ["good", "bad"], [1, 0])
     assert abs(row["score"] - expected) < 1e-5 and abs(row["p_0"] - p[0]) < 1e-5
     assert np.allclose(table["score"], table["p_0"])            # values 1 / 0: p(good)
+
+
+CHAT = ("{% for m in messages %}<|{{ m['role'] }}|>\\n{{ m['content'] }}\\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>\\n{% endif %}")
+
+
+def test_chat_judge_label_follows_the_opened_turn(tmp_path, shared_store):
+    extra = (f"    scale: ['1', '2', '3']\n    chat_template: \"{CHAT}\"\n"
+             "    system: You grade answers.\n")
+    run = judged(tmp_path, shared_store, extra)
+    row = run.table("rate").iloc[2]
+    user = TEMPLATE.replace("\\n", "\n").format(question=row["question"], response=row["text"])
+    text = (f"<|system|>\nYou grade answers.\n<|user|>\n{user}\n<|assistant|>\n")
+    p, expected = by_hand(run, row["judge"], text, ["1", "2", "3"], [1, 2, 3], bos=False, lead="")
+    assert abs(row["score"] - expected) < 1e-5 and abs(row["p_2"] - p[2]) < 1e-5
+    facts = run.manifest("rate")["facts"]
+    assert facts["chat_template"] == "spec" and facts["system"] == "You grade answers."
