@@ -201,13 +201,30 @@ def _order(spec, infos, hyp_reads, hyp_gates, diags) -> list[str] | None:
 
 
 def _check_resources(spec: Spec, diags: Diagnostics) -> None:
+    from specc.ops import OPS
     limit = spec.budget.max_gpus_per_task
     for name, stage in spec.stages.items():
-        if stage.resources.gpus > limit:
+        res = stage.resources
+        per_node = res.gpus_per_node
+        if per_node is not None and per_node > limit:
+            diags.error(("stages", name, "resources", "gpus_per_node"),
+                        f"stages.{name}.resources.gpus_per_node: {per_node} GPUs on one node is more "
+                        f"than a node has (budget.max_gpus_per_task = {limit})",
+                        f"lower gpus_per_node, or raise budget.max_gpus_per_task for bigger nodes")
+        elif per_node is None and res.gpus > limit:
+            parallel = OPS.get(stage.op).parallel if stage.op in OPS else False
+            hint = (f"spread it over nodes with gpus_per_node (e.g. {limit}), or raise "
+                    "budget.max_gpus_per_task for bigger nodes") if parallel else \
+                "split the work, or raise budget.max_gpus_per_task for bigger nodes"
             diags.error(("stages", name, "resources", "gpus"),
-                        f"stages.{name}.resources.gpus: {stage.resources.gpus:g} GPUs per task is "
-                        f"more than a node has (budget.max_gpus_per_task = {limit})",
-                        "split the work, or raise budget.max_gpus_per_task for bigger nodes")
+                        f"stages.{name}.resources.gpus: {res.gpus:g} GPUs per task is "
+                        f"more than a node has (budget.max_gpus_per_task = {limit})", hint)
+        if res.world_size > 1 and stage.op in OPS and not OPS.get(stage.op).parallel:
+            field = "gpus" if res.gpus > 1 else "workers"
+            diags.error(("stages", name, "resources", field),
+                        f"stages.{name}.resources.{field}: op {stage.op} runs on one device; "
+                        f"{res.world_size} workers would be reserved and one used",
+                        "ask for gpus: 1 (only the train.* ops train on several devices)")
 
 
 def _check_budget(plan: Plan, diags: Diagnostics) -> None:

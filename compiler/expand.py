@@ -58,11 +58,17 @@ class StagePlan:
     upstream: tuple[str, ...]
     when: str | None
     code: str | None = None        # a plugin op's source digest (in its keys)
+    workers: int = 1               # world size: data-parallel training processes per task
+    gpus_per_node: int | None = None
+    sharding: str = "auto"
 
-    def hours(self, tasks: list[Task], device_flops: float) -> float:
-        costs = {c: gpu_hours(cost.flops, device_flops) for c, cost in self.costs.items()}
+    def hours(self, tasks: list[Task], device_flops: float, efficiency: float = 1.0) -> float:
+        """GPU-hours of the stage's tasks. A task on N > 1 GPUs runs at N x the device rate x
+        `efficiency` and holds all N: its GPU-hours are its FLOPs / (device rate x efficiency)."""
         if self.gpus <= 0:
             return 0.0
+        rate = device_flops * (efficiency if self.workers > 1 else 1.0)
+        costs = {c: gpu_hours(cost.flops, rate) for c, cost in self.costs.items()}
         return sum(costs[t.cost_key] for t in tasks[self.first:self.first + self.count])
 
 
@@ -216,7 +222,7 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
     res = info.stage.resources
     return StagePlan(info.name, info.op.name, info.op.version, over, 0, 0, resolved, key_parts, costs,
                      res.gpus, res.cpus, res.memory, tuple(sorted(info.upstream)), info.stage.when,
-                     info.op.source_digest)
+                     info.op.source_digest, res.world_size, res.gpus_per_node, res.sharding)
 
 
 def _derived_index(derived, base_axes, provided, infos, stages, tasks) -> list[tuple]:

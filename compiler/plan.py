@@ -43,7 +43,8 @@ class Plan:
         return b.device_tflops * 1e12 * b.utilization
 
     def stage_hours(self) -> dict[str, float]:
-        return {n: s.hours(self.tasks, self.device_flops) for n, s in self.stages.items()}
+        efficiency = self.spec.budget.parallel_efficiency
+        return {n: s.hours(self.tasks, self.device_flops, efficiency) for n, s in self.stages.items()}
 
     @property
     def total_gpu_hours(self) -> float:
@@ -58,7 +59,11 @@ class Plan:
             tokens = sum(st.costs[t.cost_key].tokens for t in self.tasks[st.first:st.first + st.count])
             rows.append({"stage": name, "op": f"{st.op}@{st.version}", "tasks": st.count,
                          "over": list(st.over), "gpus": st.gpus, "cpus": st.cpus, "memory": st.memory,
+                         "world_size": st.workers, "gpus_per_node": st.gpus_per_node,
+                         "sharding": st.sharding if st.workers > 1 else None,
                          "flops": flops, "tokens": tokens, "gpu_hours": hours[name],
+                         # wall-clock hours if the stage's tasks ran one after another
+                         "wall_hours": hours[name] / max(st.gpus, 1) if st.gpus > 0 else 0.0,
                          "upstream": list(st.upstream), "when": st.when})
         return rows
 

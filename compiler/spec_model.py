@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import (BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat,
                       StrictInt, StrictStr, StringConstraints, Tag, ValidationInfo,
-                      field_validator)
+                      field_validator, model_validator)
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -213,9 +213,22 @@ def _parse_memory(value: Any) -> int | None:
 
 
 class Resources(Strict):
-    gpus: float = Field(0, ge=0, description="GPUs per task; fractions below 1 share a GPU.")
-    cpus: float = Field(1, gt=0, description="CPU cores per task.")
-    memory: int | None = Field(None, description="Memory per task, e.g. '16GiB'.")
+    gpus: float = Field(0, ge=0, description=(
+        "GPUs per task; fractions below 1 share a GPU. N > 1 on a training stage trains on N "
+        "data-parallel workers, one per GPU (Ray Train; DDP or FSDP, see `sharding`)."))
+    gpus_per_node: int | None = Field(None, gt=0, description=(
+        "Workers (GPUs) per node when `gpus` spans several nodes, e.g. gpus: 16, gpus_per_node: 8 "
+        "= 2 nodes of 8. Default: one node if the task fits one, else any placement."))
+    workers: int | None = Field(None, gt=0, description=(
+        "Data-parallel workers of a CPU stage (gloo backend): for tests and CPU clusters. A GPU "
+        "stage has one worker per GPU (its world size is `gpus`)."))
+    sharding: Literal["auto", "none", "full", "hybrid"] = Field("auto", description=(
+        "With several workers: none = DDP (each holds the whole model), full = FSDP FULL_SHARD "
+        "(weights, gradients and optimiser state split over all workers), hybrid = FSDP "
+        "HYBRID_SHARD (split within a node, replicated across nodes), auto = none when the "
+        "training state fits one device, else FSDP. Changes memory and speed, not results."))
+    cpus: float = Field(1, gt=0, description="CPU cores per task (per worker when it has several).")
+    memory: int | None = Field(None, description="Memory per task (per worker), e.g. '16GiB'.")
 
     _memory = field_validator("memory", mode="before")(classmethod(lambda cls, v: _parse_memory(v)))
 
@@ -225,6 +238,24 @@ class Resources(Strict):
         if v > 1 and not float(v).is_integer():
             raise ValueError(f"gpus={v}: more than one GPU must be a whole number (Ray's rule)")
         return v
+
+    @model_validator(mode="after")
+    def _one_world(self) -> "Resources":
+        if self.workers is not None and self.gpus > 0 and self.workers != max(1, int(self.gpus)):
+            raise ValueError(f"workers={self.workers} with gpus={self.gpus:g}: a GPU stage has one worker "
+                             f"per GPU; drop workers (or ask for gpus: {self.workers})")
+        if self.gpus_per_node is not None:
+            if self.gpus <= 1:
+                raise ValueError(f"gpus_per_node={self.gpus_per_node} needs gpus > 1 (workers spread over nodes)")
+            if self.gpus_per_node > self.gpus or int(self.gpus) % self.gpus_per_node:
+                raise ValueError(f"gpus_per_node={self.gpus_per_node} must divide gpus={self.gpus:g} "
+                                 "(the same number of workers on every node)")
+        return self
+
+    @property
+    def world_size(self) -> int:
+        """Training processes of a task: one per GPU, or `workers` on CPU; 1 by default."""
+        return int(self.gpus) if self.gpus > 1 else (self.workers or 1)
 
 
 class Stage(BaseModel):
@@ -299,7 +330,11 @@ class Budget(Strict):
     device: str = Field("H100 SXM, bf16 dense", description="The device the estimate assumes.")
     device_tflops: float = Field(989.0, gt=0, description="Peak dense throughput of that device, TFLOP/s.")
     utilization: float = Field(0.4, gt=0, le=1, description="Model FLOPs utilisation (MFU) assumed.")
-    max_gpus_per_task: int = Field(8, ge=0, description="Most GPUs one node offers; bigger tasks cannot run.")
+    max_gpus_per_task: int = Field(8, ge=0, description=(
+        "Most GPUs one node offers: a task asking for more must spread over nodes (gpus_per_node)."))
+    parallel_efficiency: float = Field(0.9, gt=0, le=1, description=(
+        "Share of the linear speed-up a task on N > 1 GPUs achieves (communication, stragglers): "
+        "its estimate is its FLOPs at N x the device rate x this; GPU-hours count all N GPUs."))
 
 
 class Spec(Strict):

@@ -116,6 +116,9 @@ class Op:
     carries: str | None = None
     # Axes this op adds for downstream stages, e.g. train.pretrain -> checkpoint.
     axes: Callable[[Any], dict[str, list]] | None = None
+    # Trains data-parallel on several workers when its stage asks for gpus / workers > 1
+    # (its `run` then runs in each worker, with ctx.parallel saying which one it is).
+    parallel: bool = False
     run: Callable[..., Any] | None = field(default=None, compare=False)
     # Plugin ops only: sha256 of the plugin module's source, part of every cache key, so a
     # plugin edited without bumping its version never reuses stale artifacts. Built-in ops

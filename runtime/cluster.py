@@ -20,13 +20,27 @@ FORWARDED_ENV = ("SPECC_PLUGINS", "PYTHONPATH", "SPECC_IMAGE_DIGEST", "SPECC_DAT
 
 @dataclass(frozen=True)
 class Shape:
-    """The resources one task (and the actor that runs it) takes."""
+    """The resources one task takes: one process (the actor that runs it), or `workers`
+    data-parallel processes of `gpus` / `cpus` / `memory` each (a Ray Train worker group)."""
 
     gpus: float
     cpus: float
     memory: int | None
+    workers: int = 1
+    gpus_per_node: int | None = None
+    sharding: str = "auto"
+
+    @property
+    def total(self) -> dict[str, float]:
+        """What the task holds while it runs, all workers together."""
+        return {"GPU": self.gpus * self.workers, "CPU": self.cpus * self.workers,
+                "memory": (self.memory or 0) * self.workers}
 
     def ray_options(self) -> dict[str, Any]:
+        if self.workers > 1:
+            # The actor only drives Ray Train; its workers reserve the devices (a placement
+            # group), which an actor holding them too would starve.
+            return {"num_gpus": 0, "num_cpus": 0}
         opts: dict[str, Any] = {"num_gpus": self.gpus, "num_cpus": self.cpus}
         if self.memory:
             opts["memory"] = self.memory
@@ -34,7 +48,11 @@ class Shape:
 
     def describe(self) -> str:
         mem = f", {self.memory / 2**30:.3g} GiB" if self.memory else ""
-        return f"{self.gpus:g} GPU, {self.cpus:g} CPU{mem}"
+        one = f"{self.gpus:g} GPU, {self.cpus:g} CPU{mem}"
+        if self.workers == 1:
+            return one
+        nodes = f", {self.gpus_per_node} per node" if self.gpus_per_node else ""
+        return f"{self.workers} workers of {one}{nodes}"
 
 
 class Infeasible(Exception):
@@ -45,11 +63,15 @@ def stage_shapes(plan, allow_cpu: bool) -> tuple[dict[str, Shape], list[str]]:
     """Each stage's shape; with `allow_cpu`, GPU stages become CPU stages (with a warning)."""
     shapes, warnings = {}, []
     for name, st in plan.stages.items():
-        gpus = st.gpus
+        gpus, workers = st.gpus, st.workers
         if allow_cpu and gpus > 0:
-            warnings.append(f"stage {name}: asks for {gpus:g} GPU per task; running on CPU (--allow-cpu)")
-            gpus = 0.0
-        shapes[name] = Shape(gpus, st.cpus, st.memory)
+            # One CPU process: the global batch and data order do not depend on the world size.
+            warnings.append(f"stage {name}: asks for {gpus:g} GPU per task; running on CPU"
+                            f"{' in one process' if workers > 1 else ''} (--allow-cpu)")
+            gpus, workers = 0.0, 1
+        per_worker_gpus = 1.0 if workers > 1 and gpus > 0 else gpus
+        shapes[name] = Shape(per_worker_gpus, st.cpus, st.memory, workers,
+                             st.gpus_per_node if workers > 1 else None, st.sharding)
     return shapes, warnings
 
 
@@ -57,16 +79,35 @@ def check_feasible(shapes: dict[str, Shape], nodes: list[dict[str, float]]) -> N
     """Every stage must fit on at least one node, else no task of it could ever start."""
     problems = []
     for stage, shape in shapes.items():
-        if any(_fits(shape, node) for node in nodes):
-            continue
-        have = "; ".join(f"node {i}: {n.get('GPU', 0):g} GPU, {n.get('CPU', 0):g} CPU, "
-                         f"{n.get('memory', 0) / 2**30:.3g} GiB" for i, n in enumerate(nodes)) or "no nodes"
-        problems.append(f"stage {stage} needs {shape.describe()} per task, which no node has ({have})")
+        if shape.workers > 1:
+            if _group_fits(shape, nodes):
+                continue
+            where = (f"{shape.workers // shape.gpus_per_node} nodes with room for {shape.gpus_per_node} workers each"
+                     if shape.gpus_per_node else "room for that many workers on all nodes together")
+            problems.append(f"stage {stage} needs {shape.describe()} per task: the cluster does not have "
+                            f"{where} ({_have(nodes)})")
+        elif not any(_fits(shape, node) for node in nodes):
+            problems.append(f"stage {stage} needs {shape.describe()} per task, which no node has ({_have(nodes)})")
     if problems:
         gpu = any(s.gpus > 0 for s in shapes.values())
         hint = ("run on a machine or cluster with GPUs, or pass --allow-cpu to run GPU stages on CPU"
                 if gpu else "lower stages.<name>.resources, or use a bigger machine")
         raise Infeasible("\n".join(problems) + f"\nhint: {hint}")
+
+
+def _have(nodes: list[dict[str, float]]) -> str:
+    return "; ".join(f"node {i}: {n.get('GPU', 0):g} GPU, {n.get('CPU', 0):g} CPU, "
+                     f"{n.get('memory', 0) / 2**30:.3g} GiB" for i, n in enumerate(nodes)) or "no nodes"
+
+
+def _group_fits(shape: Shape, nodes: list[dict[str, float]]) -> bool:
+    """Can the worker group be placed: `workers` workers in all, and with gpus_per_node,
+    that many on each of workers / gpus_per_node nodes?"""
+    need = {"GPU": shape.gpus, "CPU": shape.cpus, "memory": shape.memory or 0}
+    room = [int(min((node.get(k, 0) + 1e-9) // v for k, v in need.items() if v > 0)) for node in nodes]
+    if shape.gpus_per_node:
+        return sum(r >= shape.gpus_per_node for r in room) >= shape.workers // shape.gpus_per_node
+    return sum(room) >= shape.workers
 
 
 def _fits(shape: Shape, node: dict[str, float]) -> bool:

@@ -11,6 +11,8 @@ things its params name and writes its own files under `ctx.out`:
     ctx.artifacts("stage")     local folders of that stage's input artifacts
     ctx.batch_size(64)         64, halved after each out-of-memory retry
     ctx.resume_folder()        a folder that survives failed attempts: training resumes from it
+    ctx.parallel               this process's part in a multi-worker task (ops/train/_parallel.py):
+                               world size, rank, DDP/FSDP wrapping; world size 1 by default
     ctx.log("..."), ctx.record(tokens_per_s=...)   kept in the artifact's manifest
     ctx.progress(step, total, loss=...)   the live view and `specc status` (cheap: call every step)
     ctx.metrics(step, loss=..., lr=...)   per-step scalars: TensorBoard event files (+ MLflow)
@@ -44,7 +46,7 @@ class TaskContext:
     def __init__(self, payload: TaskPayload, store, out: Path,
                  load_model: Callable[[str, Callable[[], Any]], Any], batch_scale: float = 1.0,
                  state: TaskState | None = None, echo: Callable[[str], None] | None = None,
-                 tracker: Any = None):
+                 tracker: Any = None, parallel: Any = None, resume_dir: Path | None = None):
         self.payload = payload
         self.task_id = payload.task_id
         self.key = payload.key
@@ -55,6 +57,11 @@ class TaskContext:
         self._store = store
         self._load_model = load_model   # the worker's cache: (identity, loader) -> model
         self.batch_scale = batch_scale
+        if parallel is None:
+            from specc.ops.train._parallel import Replica
+            parallel = Replica()
+        self.parallel = parallel
+        self._resume_dir = resume_dir   # a Ray Train worker's copy (runtime/distributed.py)
         self.logs: list[str] = []
         self.facts: dict[str, Any] = {}
         self._t0 = time.perf_counter()
@@ -172,7 +179,10 @@ class TaskContext:
 
     def resume_folder(self) -> Path:
         """A folder kept across this task's attempts until it commits: an op that saves
-        its progress here (training state) resumes after a crash or a killed run."""
+        its progress here (training state) resumes after a crash or a killed run. In a
+        multi-worker task each worker has its own copy, made durable by `parallel.persist`."""
+        if self._resume_dir is not None:
+            return self._resume_dir
         return self._store.resume_folder(self.key)
 
     def batch_size(self, requested: int) -> int:

@@ -28,6 +28,19 @@ class DataEntry:
     files: tuple[Path, ...]
 
 
+@dataclass(frozen=True)
+class Parallelism:
+    """A task on several data-parallel workers (runtime/distributed.py): how many, where,
+    how the model is split, and what each worker reserves."""
+
+    workers: int
+    use_gpu: bool
+    cpus: float                   # per worker
+    memory: int | None            # per worker
+    gpus_per_node: int | None = None
+    sharding: str = "auto"        # auto | none | full | hybrid
+
+
 @dataclass
 class TaskPayload:
     task_id: str
@@ -49,6 +62,7 @@ class TaskPayload:
     attempt: int = 1
     roots: tuple[str, ...] = ()   # the data roots: local paths are checked again when opened
     tracking: dict[str, str] | None = None  # MLflow: uri, experiment, run (runtime/tracking.py)
+    parallel: Parallelism | None = None   # None: one process, the worker's own
 
 
 def key_parts(plan, task) -> dict[str, Any]:
@@ -109,7 +123,14 @@ class PayloadBuilder:
             spec_dir=self.spec_dir, store=self.store,
             device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",
             produces=self.ops[task.stage].produces, parts=key_parts(plan, task), attempt=attempt,
-            roots=tuple(getattr(plan, "roots", ())), tracking=self.tracking)
+            roots=tuple(getattr(plan, "roots", ())), tracking=self.tracking,
+            parallel=self._parallel(st))
+
+    def _parallel(self, st) -> Parallelism | None:
+        use_gpu = st.gpus > 0 and not self.cpu_only
+        if st.workers <= 1 or (st.gpus > 0 and not use_gpu):  # --allow-cpu: one CPU process
+            return None
+        return Parallelism(st.workers, use_gpu, st.cpus, st.memory, st.gpus_per_node, st.sharding)
 
     def model_identity(self, task) -> str | None:
         """The model a task reads, as a string (for actor affinity): an upstream artifact

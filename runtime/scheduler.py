@@ -186,12 +186,12 @@ class Scheduler:
             return False
         used = {"CPU": 0.0, "GPU": 0.0, "memory": 0.0}
         for s in self.slots:
-            used["CPU"] += s.shape.cpus
-            used["GPU"] += s.shape.gpus
-            used["memory"] += s.shape.memory or 0
-        return (used["CPU"] + shape.cpus <= self.capacity["CPU"] + 1e-9
-                and used["GPU"] + shape.gpus <= self.capacity["GPU"] + 1e-9
-                and (not shape.memory or used["memory"] + shape.memory <= self.capacity["memory"]))
+            for k, v in s.shape.total.items():  # a worker group counts all its workers
+                used[k] += v
+        need = shape.total
+        return (used["CPU"] + need["CPU"] <= self.capacity["CPU"] + 1e-9
+                and used["GPU"] + need["GPU"] <= self.capacity["GPU"] + 1e-9
+                and (not need["memory"] or used["memory"] + need["memory"] <= self.capacity["memory"]))
 
     def _new_slot(self, shape: Shape) -> Slot:
         import ray
@@ -349,7 +349,7 @@ class Scheduler:
         timing[0] += seconds
         timing[1] += 1
         # GPU-seconds for GPU work, CPU-seconds otherwise (the task's `device` says which).
-        device_seconds = seconds * (slot.shape.gpus or slot.shape.cpus)
+        device_seconds = seconds * (slot.shape.total["GPU"] or slot.shape.total["CPU"])
         self.ledger.attempt_ended(self.run_id, task.id, self.attempts[i], result["status"],
                                   result.get("error"), result.get("traceback"), result["worker"])
         self._finish(i, result["status"], result.get("error"), device_seconds, result)

@@ -128,7 +128,11 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
                           echo=_echo if state is not None else None, tracker=tracker)
         try:
             params = op.params.model_validate(payload.params)
-            value = op.execute(params, ctx)
+            if payload.parallel is not None:  # N workers: a Ray Train worker group runs the op
+                from .distributed import run_parallel
+                value = run_parallel(op, params, payload, ctx)
+            else:
+                value = op.execute(params, ctx)
             _write_outputs(payload, op, value, out)
             ctx.finish_metrics(out)
             break

@@ -86,11 +86,13 @@ def plan(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[
         return
     b = compiled.spec.budget
     table = Table(title=f"{compiled.spec.name}" + (f" (profile {profile})" if profile else ""))
-    for col in ("stage", "op", "tasks", "over", "gpus", "cpus", "tokens", "est. GPU-h"):
-        table.add_column(col, justify="right" if col in ("tasks", "gpus", "cpus", "tokens", "est. GPU-h") else "left")
+    numeric = ("tasks", "gpus", "cpus", "world", "tokens", "est. GPU-h")
+    for col in ("stage", "op", "tasks", "over", "gpus", "cpus", "world", "tokens", "est. GPU-h"):
+        table.add_column(col, justify="right" if col in numeric else "left")
     for row in compiled.stage_rows():
         table.add_row(row["stage"], row["op"], str(row["tasks"]), ", ".join(row["over"]) or "-",
-                      f"{row['gpus']:g}", f"{row['cpus']:g}", f"{row['tokens']:.3g}", f"{row['gpu_hours']:.3g}")
+                      f"{row['gpus']:g}", f"{row['cpus']:g}", _world(row), f"{row['tokens']:.3g}",
+                      f"{row['gpu_hours']:.3g}")
     out.print(table)
     budget = f" of a {b.gpu_hours:g} GPU-h budget" if b.gpu_hours else ""
     out.print(f"total: {len(compiled.tasks)} tasks, ~{compiled.total_gpu_hours:.3g} GPU-h{budget} "
@@ -123,6 +125,16 @@ def _print_design(plan) -> None:
                       "-" if d.power is None else f"{d.power:.2f}", str(len(d.warnings)))
     out.print(table)
     _print_diagnostics(design_problems(plan, designs))
+
+
+def _world(row: dict) -> str:
+    """A stage's world size: "1", "8 DDP/FSDP (auto)", "16 = 2x8 nodes, hybrid"."""
+    n = row["world_size"]
+    if n <= 1:
+        return "1"
+    nodes = f" = {n // row['gpus_per_node']}x{row['gpus_per_node']}" if row["gpus_per_node"] else ""
+    kind = "" if row["gpus"] > 0 else " cpu"
+    return f"{n}{kind}{nodes}, {row['sharding']}"
 
 
 def _print_cache(compiled, store_uri: Optional[str], every_task: bool) -> None:

@@ -80,31 +80,38 @@ def lr_factor(step: int, s: Settings) -> float:
     return max(0.0, 1.0 - progress)
 
 
-def make_optimizer(model: Any, s: Settings):
+def make_optimizer(model: Any, s: Settings, fused: bool = True):
     """AdamW with decoupled weight decay on 2-D weights (matrices, embeddings) only:
-    decaying biases and norm gains towards 0 only hurts (nanoGPT, GPT-2)."""
+    decaying biases and norm gains towards 0 only hurts (nanoGPT, GPT-2). `fused` is off for
+    FSDP's sharded (DTensor) parameters, which take the for-each implementation."""
     import torch
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": s.weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
     # fused: one kernel for all parameters, on CPU as on CUDA (what Trainer uses too).
-    return torch.optim.AdamW(groups, lr=s.lr, betas=s.betas, eps=s.eps, fused=True)
+    return torch.optim.AdamW(groups, lr=s.lr, betas=s.betas, eps=s.eps, fused=fused)
 
 
 def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
           state_dir: Path | None = None, log: Callable[[str], None] = lambda _m: None,
-          on_step: Callable[[dict], None] | None = None) -> list[dict]:
+          on_step: Callable[[dict], None] | None = None, dist: Any = None) -> list[dict]:
     """Train `model` in place for `s.steps` optimiser steps; the history, one row per step.
 
     `batches(step)` -> (LongTensor [rows_per_step, block_size], injected blocks up to and
-    including this step). `state_dir`: where resume state and checkpoints live (None: no
-    saving at all, as in the benchmark). `on_step(row)` hears each step's history row
-    (progress and TensorBoard metrics, see _monitor.py).
+    including this step): the step's global batch. `state_dir`: where resume state and
+    checkpoints live (None: no saving at all, as in the benchmark). `on_step(row)` hears each
+    step's history row (progress and TensorBoard metrics, see _monitor.py). `dist`: this
+    process's part in a multi-worker task (_parallel.py; None: alone). Save the trained model
+    with `dist.save_pretrained(model, folder)`: it gathers FSDP shards.
     """
     import torch
+
+    from ._parallel import Replica
+    dist = dist or Replica()
     check_precision(s.precision, s.device)
     model.to(s.device)
-    opt = make_optimizer(model, s)
+    model = dist.prepare(model)  # DDP / FSDP wrap before the optimiser sees the parameters
+    opt = make_optimizer(model, s, fused=dist.fused_optimizer)
     scaler = torch.amp.GradScaler("cuda") if s.precision == "fp16" else None
     autocast = (torch.autocast(s.device, dtype=getattr(torch, AUTOCAST[s.precision]))
                 if s.precision in AUTOCAST else contextlib.nullcontext())
@@ -112,18 +119,18 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
     state = load_state(state_dir)
     if state is None:
         start, history = 0, []
-        torch.manual_seed(s.seed)  # dropout draws; the model was initialised before this
+        # Dropout draws (the model was initialised before this); each worker its own masks.
+        torch.manual_seed(s.seed + dist.rank)
         if s.device == "cuda":
-            torch.cuda.manual_seed_all(s.seed)
+            torch.cuda.manual_seed_all(s.seed + dist.rank)
     else:
         start, history = state["step"], state["history"]
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
         if scaler is not None and state["scaler"] is not None:
             scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["rng"]["cpu"])
         if s.device == "cuda" and state["rng"]["cuda"] is not None:
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        dist.load(model, opt, state)  # weights, AdamW, and each worker's own RNG
         log(f"resumed at step {start} of {s.steps} from {state_dir}")
 
     crash_at = int(os.environ.get(CRASH_ENV, "0"))
@@ -136,16 +143,19 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
         for group in opt.param_groups:
             group["lr"] = lr
         x, injected = batches(step)
-        x = x.to(s.device, non_blocking=True)
+        x = dist.local_rows(x).to(s.device, non_blocking=True)  # this worker's share of the step
 
         loss_sum = torch.zeros((), device=s.device)
-        for chunk in x.split(s.micro_batch):
-            with autocast:
-                loss = model(input_ids=chunk, labels=chunk, use_cache=False).loss
-            # Every block has the same number of predicted tokens, so weighting each
-            # micro-batch's mean by its share of blocks gives the step's mean loss.
-            weighted = loss * (len(chunk) / len(x))
-            (scaler.scale(weighted) if scaler is not None else weighted).backward()
+        chunks = x.split(s.micro_batch)
+        for k, chunk in enumerate(chunks):
+            with dist.accumulating(model, last=k == len(chunks) - 1):
+                with autocast:
+                    loss = model(input_ids=chunk, labels=chunk, use_cache=False).loss
+                # Every block has the same number of predicted tokens, so weighting each
+                # micro-batch's mean by its share of blocks gives the step's mean loss (and
+                # the workers' gradient average the global step's mean).
+                weighted = loss * (len(chunk) / len(x))
+                (scaler.scale(weighted) if scaler is not None else weighted).backward()
             loss_sum += weighted.detach()
 
         if scaler is not None:
@@ -160,7 +170,8 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
         opt.zero_grad(set_to_none=True)
 
         done = step + 1
-        loss_value, norm_value = loss_sum.item(), grad_norm.item()  # one sync per step
+        grad_norm = getattr(grad_norm, "full_tensor", lambda: grad_norm)()  # FSDP: a DTensor
+        loss_value, norm_value = dist.mean(loss_sum).item(), grad_norm.item()  # one sync per step
         now = time.perf_counter()
         history.append({"step": done, "tokens": done * s.tokens_per_step, "loss": loss_value,
                         "lr": lr, "grad_norm": norm_value, "injected_blocks": injected,
@@ -171,12 +182,15 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"loss is {loss_value} at step {done}: lower lr or use fp32")
 
-        if state_dir is not None and (done in s.checkpoints or now - t_saved > SAVE_STATE_EVERY_S):
+        # Workers' clocks differ: they agree on a timed save, which every one of them joins.
+        if state_dir is not None and (done in s.checkpoints or dist.any(now - t_saved > SAVE_STATE_EVERY_S)):
             if done in s.checkpoints:
-                save_checkpoint(model, state_dir / "checkpoints" / str(done))
-            save_state(state_dir, done, model, opt, scaler, history, s.device)
+                save_checkpoint(model, state_dir / "checkpoints" / str(done), dist)
+            save_state(state_dir, done, model, opt, scaler, history, s.device, dist)
+            dist.persist(state_dir)  # N workers: a Ray Train checkpoint of what was just saved
             t_saved = time.perf_counter()
         t_prev = time.perf_counter()  # a step's tokens/s counts training, not saving
+        dist.step_done(done)
         if done == crash_at:
             raise RuntimeError(f"{CRASH_ENV}={crash_at}: simulated crash after step {done}")
     model.eval()
@@ -185,23 +199,33 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
 
 # -- resume state ------------------------------------------------------------------------
 
-def save_checkpoint(model: Any, folder: Path) -> None:
-    """save_pretrained into `folder`, atomically: a folder that exists is complete."""
+def save_checkpoint(model: Any, folder: Path, dist: Any = None) -> None:
+    """save_pretrained into `folder`, atomically: a folder that exists is complete. With N
+    workers every one takes part (FSDP gathers its shards) and rank 0 writes."""
+    from ._parallel import Replica
+    dist = dist or Replica()
     tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    shutil.rmtree(folder, ignore_errors=True)  # a re-run step after a crash overwrites it
-    tmp.rename(folder)
+    if dist.is_main:
+        shutil.rmtree(tmp, ignore_errors=True)
+    dist.save_pretrained(model, tmp)
+    if dist.is_main:
+        shutil.rmtree(folder, ignore_errors=True)  # a re-run step after a crash overwrites it
+        tmp.rename(folder)
 
 
 def save_state(state_dir: Path, step: int, model: Any, opt: Any, scaler: Any,
-               history: list[dict], device: str) -> None:
+               history: list[dict], device: str, dist: Any = None) -> None:
     import torch
-    state = {"step": step, "model": model.state_dict(), "optimizer": opt.state_dict(),
+
+    from ._parallel import Replica
+    dist = dist or Replica()
+    state = {"step": step, **dist.state(model, opt),  # every worker joins the gather
              "scaler": scaler.state_dict() if scaler is not None else None,
              "rng": {"cpu": torch.get_rng_state(),
                      "cuda": torch.cuda.get_rng_state_all() if device == "cuda" else None},
              "history": history}
+    if not dist.is_main:
+        return
     tmp = state_dir / "state.pt.tmp"
     torch.save(state, tmp)
     os.replace(tmp, state_dir / "state.pt")  # atomic: a crash mid-save keeps the old state

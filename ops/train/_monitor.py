@@ -64,7 +64,8 @@ class StepMonitor:
     def __init__(self, ctx: Any, total: int | None, flops: float, device: str, precision: str):
         self.ctx, self.total, self.flops = ctx, total, flops
         peak, source = peak_tflops(device, precision)
-        self.peak = peak * 1e12 if peak else None
+        # N workers: tokens/s is the whole group's, so the peak is N devices'.
+        self.peak = peak * 1e12 * getattr(getattr(ctx, "parallel", None), "world_size", 1) if peak else None
         ctx.record(flops_per_token=flops, mfu_peak_tflops=peak, mfu_peak_source=source)
 
     def __call__(self, step: int, **metrics: Any) -> None:

@@ -76,6 +76,7 @@ def load(ctx: Any, p: FinetuneParams) -> tuple[Any, Any]:
         ctx.record(pad_token="eos")
     lm = ctx.model(p.model, vocab_size=len(tok), dtype="float32")
     check_vocab(lm, tok, p.model)
+    ctx.parallel.settle(lm)  # N workers: DDP or FSDP, `auto` decided from the model's size
     ctx.record(device=str(ctx.device), precision=p.precision, dtype=str(next(lm.parameters()).dtype))
     return tok, lm
 
@@ -267,10 +268,7 @@ def trl_args(config_cls: type, p: FinetuneParams, ctx: Any, **method: Any) -> An
     (bf16 on, gradient checkpointing on, saving, reporting). `method` adds the method's own
     (beta, loss_type, completion_only_loss ...)."""
     seed = seed_of(p, ctx)
-    # After an out-of-memory retry ctx halves the micro-batch; accumulate more to keep the
-    # effective batch (exact when the batch size divides by the halving).
-    batch = ctx.batch_size(p.batch_size)
-    accum = p.grad_accum * math.ceil(p.batch_size / batch)
+    batch, accum = device_batch(p, ctx)
     length = {"max_steps": p.steps} if p.steps is not None else {"num_train_epochs": p.epochs}
     knobs = dict(
         learning_rate=p.lr, lr_scheduler_type=SCHEDULES[p.lr_schedule], warmup_steps=p.warmup_steps,
@@ -281,7 +279,7 @@ def trl_args(config_cls: type, p: FinetuneParams, ctx: Any, **method: Any) -> An
         # transformers 5's name for gradient checkpointing; setting it overrides TRL's default
         # `gradient_checkpointing=True`, which then mirrors it
         activation_checkpointing=p.gradient_checkpointing, use_cpu=ctx.device != "cuda",
-        seed=seed, data_seed=seed, **length, **method)
+        seed=seed, data_seed=seed, **length, **parallel_knobs(p, ctx), **method)
     # `fit` saves checkpoints and the final model, so TRL should write nothing here (and
     # `fit` removes the folder if it did).
     scratch = Path(tempfile.gettempdir()) / f"specc-trl-{uuid.uuid4().hex}"
@@ -291,8 +289,47 @@ def trl_args(config_cls: type, p: FinetuneParams, ctx: Any, **method: Any) -> An
         dataloader_num_workers=0, dataloader_pin_memory=ctx.device == "cuda", **knobs)
     # Read back from the config: the values TRL will use, after its own __post_init__.
     used = {k: _plain(getattr(args, k)) for k in [*knobs, "gradient_checkpointing", "optim"]}
-    ctx.record(trl_config=used, effective_batch=batch * accum, seed=seed)
+    world = ctx.parallel.world_size
+    ctx.record(trl_config=used, effective_batch=batch * accum * world, global_batch=batch * accum * world,
+               per_device_batch=batch * accum, micro_batch=batch, seed=seed, **ctx.parallel.describe())
     return args
+
+
+def device_batch(p: FinetuneParams, ctx: Any) -> tuple[int, int]:
+    """(micro-batch, accumulation steps) of one device. The global batch is batch_size ×
+    grad_accum at any world size: N workers take 1/N of it each (accelerate hands consecutive
+    micro-batches of the one seeded order to the workers in turn, so together they see what
+    one device would). After an out-of-memory retry ctx halves the micro-batch, and more
+    accumulation keeps the global batch exact."""
+    world = ctx.parallel.world_size
+    rows = p.batch_size * p.grad_accum
+    if rows % world:
+        raise ValueError(f"stage {ctx.payload.stage}: the global batch of {rows} examples (batch_size × "
+                         f"grad_accum) does not split over {world} workers: make it a multiple")
+    per_device = rows // world
+    batch = min(ctx.batch_size(p.batch_size), per_device)
+    while per_device % batch:
+        batch -= 1
+    return batch, per_device // batch
+
+
+def parallel_knobs(p: FinetuneParams, ctx: Any) -> dict[str, Any]:
+    """TrainingArguments for N workers: the DDP backend, or accelerate's FSDP2 (full or hybrid
+    sharding, one unit per transformer block). Nothing for one process."""
+    dist = ctx.parallel
+    if dist.world_size == 1:
+        return {}
+    if p.lora is not None and dist.sharding in ("full", "hybrid"):
+        raise ValueError(f"stage {ctx.payload.stage}: LoRA with FSDP sharding is not supported (merging "
+                         "sharded adapters on save): use resources.sharding: none; LoRA's trainable "
+                         "state is small enough to replicate")
+    knobs: dict[str, Any] = {"ddp_backend": "nccl" if ctx.device == "cuda" else "gloo",
+                             "average_tokens_across_devices": True}
+    if dist.sharding in ("full", "hybrid"):
+        knobs["fsdp"] = f"{'full' if dist.sharding == 'full' else 'hybrid'}_shard auto_wrap"
+        knobs["fsdp_config"] = {"version": 2, "reshard_after_forward": True,
+                                "state_dict_type": "FULL_STATE_DICT"}
+    return knobs
 
 
 def _plain(value: Any) -> Any:
@@ -309,7 +346,20 @@ def save_model(model: Any, folder: Path, merge: bool = False) -> None:
     model.save_pretrained(str(folder))
 
 
-def checkpoint_callback(steps: list[int], out: Path) -> Any:
+def save_trained(trainer: Any, ctx: Any, folder: Path, merge: bool = False) -> None:
+    """Save the model being trained as a plain transformers model. With FSDP every worker joins
+    the gather (accelerate's full state dict) and rank 0 writes; with DDP rank 0 writes its
+    replica; alone, `save_model`."""
+    dist = ctx.parallel
+    if dist.sharding in ("full", "hybrid") and dist.world_size > 1:
+        state = trainer.accelerator.get_state_dict(trainer.model_wrapped)
+        if dist.is_main:
+            trainer.accelerator.unwrap_model(trainer.model_wrapped).save_pretrained(str(folder), state_dict=state)
+    elif dist.is_main:
+        save_model(trainer.model, folder, merge=merge)
+
+
+def checkpoint_callback(steps: list[int], ctx: Any, trainer: Any) -> Any:
     from transformers import TrainerCallback
 
     class SaveCheckpoints(TrainerCallback):
@@ -317,7 +367,7 @@ def checkpoint_callback(steps: list[int], out: Path) -> Any:
 
         def on_step_end(self, args, state, control, model=None, **kwargs):
             if state.global_step in steps:
-                save_model(model, out / "checkpoints" / str(state.global_step))
+                save_trained(trainer, ctx, ctx.out / "checkpoints" / str(state.global_step))
 
     return SaveCheckpoints()
 
@@ -357,7 +407,7 @@ def fit(trainer: Any, p: FinetuneParams, ctx: Any, tok: Any, logp: str | None = 
     trainer.remove_callback(PrinterCallback)  # history.parquet has every log; stdout needs none
     steps = finetune_axes(p).get("checkpoint", [])
     if steps:
-        trainer.add_callback(checkpoint_callback(steps, ctx.out))
+        trainer.add_callback(checkpoint_callback(steps, ctx, trainer))
     model = trainer.model
     from ._monitor import StepMonitor, flops_per_token, trainer_callback
     flops = flops_per_token(model, p.max_length, trained_share=0.5 if p.lora is not None else 1.0)
@@ -372,7 +422,9 @@ def fit(trainer: Any, p: FinetuneParams, ctx: Any, tok: Any, logp: str | None = 
         result = trainer.train()
     finally:
         shutil.rmtree(trainer.args.output_dir, ignore_errors=True)
-    save_model(trainer.model, ctx.out / "model", merge=True)
+    save_trained(trainer, ctx, ctx.out / "model", merge=True)
+    if not ctx.parallel.is_main:
+        return  # rank 0 writes the artifact
     tok.save_pretrained(str(ctx.out / "tokenizer"))
     table = history(trainer.state.log_history, logp)
     table.to_parquet(ctx.out / "history.parquet", index=False)

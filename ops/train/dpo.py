@@ -99,4 +99,4 @@ def run(p: Params, ctx) -> None:
 
 
 OP = Op(name="train.dpo", version=1, params=Params, produces="model", doc=__doc__,
-        cost=finetune_cost, axes=finetune_axes, run=run)
+        cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

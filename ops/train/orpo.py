@@ -71,4 +71,4 @@ def run(p: Params, ctx) -> None:
 
 
 OP = Op(name="train.orpo", version=1, params=Params, produces="model", doc=__doc__,
-        cost=finetune_cost, axes=finetune_axes, run=run)
+        cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

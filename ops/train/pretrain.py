@@ -8,6 +8,12 @@ evenly through training so that every checkpoint has seen its share.
 
 Tokens per optimiser step = batch_size × grad_accum × block_size.
 
+Several devices. With `resources: {gpus: N}` (or `workers: N` on CPU) the task trains on N
+data-parallel workers (Ray Train; DDP, or FSDP when `resources.sharding` asks or the model
+does not fit one device). The step's global batch stays batch_size × grad_accum blocks, the
+same blocks in the same order as on one device; each worker takes 1/N of them, in
+micro-batches of at most batch_size. batch_size × grad_accum must divide by N.
+
 Checkpoints. With `checkpoint_every` (steps) or `checkpoint_every_tokens`, the
 stage saves the model along the way and adds a `checkpoint` axis for downstream
 stages: its values are step numbers, the final step always included. With
@@ -182,8 +188,13 @@ def run(p: Params, ctx) -> None:
     order = BlockOrder(len(train_blocks), len(inject_blocks), fraction, seed)
     rows = p.batch_size * p.grad_accum
     batches = StepBatches(train_blocks, inject_blocks, order, rows)
+    dist = ctx.parallel
+    if rows % dist.world_size:
+        raise ValueError(f"stage {ctx.payload.stage}: the global batch of {rows} blocks (batch_size × "
+                         f"grad_accum) does not split over {dist.world_size} workers: make it a multiple")
+    per_device = rows // dist.world_size
 
-    s = Settings(steps=p.steps, rows_per_step=rows, micro_batch=min(ctx.batch_size(p.batch_size), rows),
+    s = Settings(steps=p.steps, rows_per_step=rows, micro_batch=min(ctx.batch_size(p.batch_size), per_device),
                  block_size=p.block_size, lr=p.lr, lr_schedule=p.lr_schedule,
                  warmup_steps=p.warmup_steps, weight_decay=p.weight_decay,
                  max_grad_norm=p.max_grad_norm, precision=p.precision, device=device, seed=seed,
@@ -191,6 +202,7 @@ def run(p: Params, ctx) -> None:
     ctx.record(device=device, precision=p.precision, dtype=str(next(lm.parameters()).dtype),
                autocast=AUTOCAST.get(p.precision), seed=seed, steps=p.steps,
                batch_size=p.batch_size, grad_accum=p.grad_accum, micro_batch=s.micro_batch,
+               global_batch=rows, per_device_batch=per_device,
                block_size=p.block_size, tokens_per_step=s.tokens_per_step,
                total_tokens=p.total_tokens, optimizer="AdamW (fused)", lr=p.lr,
                lr_schedule=p.lr_schedule, warmup_steps=p.warmup_steps, betas=list(s.betas),
@@ -201,10 +213,13 @@ def run(p: Params, ctx) -> None:
 
     state_dir = ctx.resume_folder()
     monitor = StepMonitor(ctx, p.steps, flops_per_token(lm, p.block_size), device, p.precision)
-    history = train(lm, batches, s, state_dir, log=ctx.log, on_step=monitor.history_row)
+    history = train(lm, batches, s, state_dir, log=ctx.log, on_step=monitor.history_row, dist=dist)
+    ctx.record(**dist.describe())  # world size, sharding (auto resolved by now)
 
     out = ctx.out
-    lm.save_pretrained(str(out / "model"))
+    dist.save_pretrained(lm, out / "model")  # FSDP: every worker joins the gather
+    if not dist.is_main:
+        return  # rank 0 writes the artifact
     tok.save_pretrained(str(out / "tokenizer"))
     export_checkpoints(state_dir, out, list(s.checkpoints))
     pd.DataFrame(history).to_parquet(out / "history.parquet", index=False)
@@ -239,4 +254,4 @@ def _fresh_model(ctx, name: str, tok, seed: int):
     return lm.to(torch.float32)
 
 OP = Op(name="train.pretrain", version=1, params=Params, produces="model", doc=__doc__,
-        cost=cost, axes=axes, run=run)
+        cost=cost, axes=axes, run=run, parallel=True)

@@ -97,4 +97,4 @@ def run(p: Params, ctx) -> None:
 
 
 OP = Op(name="train.sft", version=1, params=Params, produces="model", doc=__doc__,
-        cost=finetune_cost, axes=finetune_axes, run=run)
+        cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

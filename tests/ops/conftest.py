@@ -105,3 +105,19 @@ def blind() -> FakeCtx:
 def probe_store(tmp_path_factory):
     """One store for the probe ops' end-to-end tests: the tokenizer is trained once."""
     return tmp_path_factory.mktemp("probe-store")
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """An embedded Ray with 2 CPUs for the multi-worker training tests (Ray Train workers)."""
+    import os
+
+    import ray
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR")
+    yield
+    if started:
+        ray.shutdown()
