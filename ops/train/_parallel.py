@@ -237,7 +237,8 @@ class DataParallel(Replica):
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
         full = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
         if self.is_main:
-            self.unwrap(model).save_pretrained(str(folder), state_dict=full)
+            plain = self.unwrap(model)
+            plain.save_pretrained(str(folder), state_dict=without_tied_copies(plain, full))
 
     def persist(self, folder: Path) -> None:
         self._persist(folder)
@@ -282,6 +283,16 @@ def resolve_sharding(requested: str, n_params: int, device_bytes: int | None, wo
         return "none"
     multi_node = local_world_size < world_size
     return "hybrid" if multi_node and need / local_world_size <= budget else "full"
+
+
+def without_tied_copies(model: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """A gathered state dict holds tied weights (GPT-2's lm_head = wte) as separate tensors,
+    which save_pretrained cannot recognise as one: keep the first name, as it would."""
+    first: dict[int, str] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        if first.setdefault(id(param), name) != name:
+            state.pop(name, None)
+    return state
 
 
 def _blocks_of(model: Any) -> list[Any]:

@@ -352,9 +352,11 @@ def save_trained(trainer: Any, ctx: Any, folder: Path, merge: bool = False) -> N
     replica; alone, `save_model`."""
     dist = ctx.parallel
     if dist.sharding in ("full", "hybrid") and dist.world_size > 1:
+        from ._parallel import without_tied_copies
         state = trainer.accelerator.get_state_dict(trainer.model_wrapped)
         if dist.is_main:
-            trainer.accelerator.unwrap_model(trainer.model_wrapped).save_pretrained(str(folder), state_dict=state)
+            plain = trainer.accelerator.unwrap_model(trainer.model_wrapped)
+            plain.save_pretrained(str(folder), state_dict=without_tied_copies(plain, state))
     elif dist.is_main:
         save_model(trainer.model, folder, merge=merge)
 

@@ -232,7 +232,8 @@ def run(p: Params, ctx) -> None:
     ctx.record(injected_blocks=int(last["injected_blocks"]),
                injected_share=last["injected_blocks"] / (p.steps * rows),
                final_loss=float(last["loss"]), train_seconds=float(last["seconds"]),
-               tokens_per_s=len(steady) / sum(1 / row["tokens_per_s"] for row in steady) * s.tokens_per_step,
+               # steady tokens / their seconds (all workers together: a global step's tokens)
+               tokens_per_s=len(steady) / sum(1 / row["tokens_per_s"] for row in steady),
                checkpoints=list(s.checkpoints))
 
 
