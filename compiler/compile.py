@@ -81,7 +81,9 @@ def load_checked(path: str | Path, profile: str | None = None,
 
 
 def compile_spec(path: str | Path, profile: str | None = None,
-                 data_roots: tuple[str, ...] = ()) -> Plan:
+                 data_roots: tuple[str, ...] = (), container: Any = None) -> Plan:
+    """`container`: a specc.containers.resolve.ContainerRequest (the command line's --container ...);
+    None follows the spec's `runtime.container`."""
     c = load_checked(path, profile, data_roots)
     spec, diags = c.spec, c.diags
     infos = check_stages(spec, c.rows, diags, c.broken, c.broken_axes)
@@ -111,7 +113,9 @@ def compile_spec(path: str | Path, profile: str | None = None,
     for n, digest in c.model_digests.items():  # a local model is its files, not only its path
         model_specs[n]["digest"] = digest
     digests = {n: i.digest for n, i in c.data.items()}
-    env = environment_fingerprint()
+    image = _run_image(c, container)
+    # A container run's keys name the image's environment (its digest, Python, packages), not this one's.
+    env = environment_fingerprint(image.environment if image is not None else None)
     tasks, stages = expand(spec, infos, order, c.rows, c.design_axes, provided, digests, model_specs,
                            env, lambda info, params, upstream: StageCostContext(spec, infos, stats, params, upstream),
                            diags)
@@ -121,11 +125,23 @@ def compile_spec(path: str | Path, profile: str | None = None,
                 warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
                 hypothesis_gates={h: tuple(hypotheses[h].gate.hypotheses) for h in hyp_gates},
                 data=c.data, hypotheses=hypotheses, stage_gates=stage_gates,
-                roots=tuple(str(r) for r in c.roots.roots))
+                roots=tuple(str(r) for r in c.roots.roots), image=image)
     check_where_values(spec, plan, diags)
     _check_budget(plan, diags)
     diags.raise_if_errors()
     return plan
+
+
+def _run_image(c: Checked, request: Any):
+    """The pinned image the tasks run in, or None; an image that is missing or differs from the
+    lock (unless allowed) is an error at `runtime.container` (or the top, for --container)."""
+    from specc.containers.resolve import image_for_spec
+    from specc.containers.variants import ImageError
+    try:
+        return image_for_spec(c.path, c.spec.runtime.container, request)
+    except ImageError as exc:
+        c.diags.error(("runtime", "container"), f"runtime.container: {exc}")
+        c.diags.raise_if_errors()
 
 
 def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics) -> dict[str, DataInfo]:

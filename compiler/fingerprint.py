@@ -41,5 +41,6 @@ def environment() -> dict[str, Any]:
     }
 
 
-def environment_fingerprint() -> str:
-    return sha256_text(canonical_json(environment()))
+def environment_fingerprint(env: dict[str, Any] | None = None) -> str:
+    """Of this process's environment, or of `env`: the pinned image's, for a container run."""
+    return sha256_text(canonical_json(environment() if env is None else env))

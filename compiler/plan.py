@@ -36,6 +36,8 @@ class Plan:
     data: dict[str, Any] = field(default_factory=dict)
     # The data roots every local path must lie in (the repository first): workers check again.
     roots: tuple[str, ...] = ()
+    # The pinned image tasks run in (specc.containers.resolve.RunImage), None for host runs.
+    image: Any = None
 
     @property
     def device_flops(self) -> float:

@@ -337,6 +337,22 @@ class Budget(Strict):
         "its estimate is its FLOPs at N x the device rate x this; GPU-hours count all N GPUs."))
 
 
+class Container(Strict):
+    variant: Literal["cpu", "cuda"] = Field("cpu", description="The image variant containers/image.lock pins.")
+    engine: Literal["podman", "docker"] | None = Field(
+        None, description="Container engine (default: SPECC_CONTAINER_ENGINE, else podman, else docker).")
+
+
+class Runtime(Strict):
+    container: Container | None = Field(
+        None, description="Run every task inside the pinned image: `cpu`, `cuda`, or {variant, engine}.")
+
+    @field_validator("container", mode="before")
+    @classmethod
+    def _container_shorthand(cls, v: Any) -> Any:
+        return {"variant": v} if isinstance(v, str) else v
+
+
 class Spec(Strict):
     specc: Literal[1] = Field(description="Spec format version.")
     name: Slug = Field(description="Identity of the experiment; safe as a file name.")
@@ -352,5 +368,7 @@ class Spec(Strict):
     hypotheses: dict[Name, Hypothesis] = Field(default_factory=dict)
     decision: Decision = Field(default_factory=Decision)
     budget: Budget = Field(default_factory=Budget)
+    runtime: Runtime = Field(default_factory=Runtime, description="How tasks run (not part of the "
+                             "pre-registered content): `container: cpu` runs them in the pinned image.")
     profiles: dict[Name, dict[str, Any]] = Field(
         default_factory=dict, description="Named overrides, dotted path -> value, applied by --profile.")

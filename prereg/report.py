@@ -55,6 +55,7 @@ def preregistration_context(plan, spec_path: Path, lock: Lock) -> dict[str, Any]
         "stages": _stages(plan),
         "data": [_source(name, src, plan.data.get(name)) for name, src in spec.data.items()],
         "stopping": _stopping(plan),
+        "image": plan.image.to_dict() if getattr(plan, "image", None) is not None else None,
         "budget": {"declared": spec.budget.gpu_hours, "estimated": plan.total_gpu_hours,
                    "device": spec.budget.device, "tflops": spec.budget.device_tflops,
                    "utilization": spec.budget.utilization},

@@ -22,10 +22,12 @@ PACKAGES = ("specc", "torch", "transformers", "trl", "ray", "datasets", "pandas"
 
 def provenance(plan, lock: dict[str, Any] | None) -> dict[str, Any]:
     commit, dirty = git_state(repository_root(Path(plan.path).parent))
+    image = getattr(plan, "image", None)   # a container run: the image its tasks ran in
     return {"spec_hash": plan.spec_hash,
             "lock_hash": (lock or {}).get("hash"),
             "git_commit": commit, "git_dirty": dirty,
-            "image_digest": os.environ.get(IMAGE_DIGEST_ENV) or None,
+            "image_digest": image.digest if image is not None else os.environ.get(IMAGE_DIGEST_ENV) or None,
+            "image": image.to_dict() if image is not None else None,
             "packages": package_versions(),
             "python": platform.python_version(),
             "seeds": seeds(plan),

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 # Forwarded to workers of a cluster specc joins (an embedded Ray inherits them anyway):
-# plugin ops and where to import them from, the image digest, data roots, offline flags.
-FORWARDED_ENV = ("SPECC_PLUGINS", "PYTHONPATH", "SPECC_IMAGE_DIGEST", "SPECC_DATA_ROOTS", "SPECC_CONFIG",
+# plugin ops and where to import them from, data roots, CI's configuration, offline flags.
+# Never the image digest: each node reports its own (the one its container was started
+# with), and a container run checks them against the lock at start (runtime/image_check.py).
+FORWARDED_ENV = ("SPECC_PLUGINS", "PYTHONPATH", "SPECC_DATA_ROOTS", "SPECC_CONFIG",
                  "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 

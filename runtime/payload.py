@@ -63,6 +63,7 @@ class TaskPayload:
     roots: tuple[str, ...] = ()   # the data roots: local paths are checked again when opened
     tracking: dict[str, str] | None = None  # MLflow: uri, experiment, run (runtime/tracking.py)
     parallel: Parallelism | None = None   # None: one process, the worker's own
+    container: Any = None         # runtime.container.ContainerTask: run inside the pinned image
 
 
 def key_parts(plan, task) -> dict[str, Any]:
@@ -89,6 +90,8 @@ class PayloadBuilder:
         self.tracking = tracking_config(repository_root(Path(self.spec_dir)))
         if self.tracking is not None:
             self.tracking.setdefault("experiment", plan.spec.name)
+        from .container import container_task
+        self.container = container_task(getattr(plan, "image", None))
         self._refs: dict[tuple, tuple[set[str], set[str]]] = {}
 
     def _names(self, stage: str, combo: tuple) -> tuple[set[str], set[str]]:
@@ -124,7 +127,7 @@ class PayloadBuilder:
             device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",
             produces=self.ops[task.stage].produces, parts=key_parts(plan, task), attempt=attempt,
             roots=tuple(getattr(plan, "roots", ())), tracking=self.tracking,
-            parallel=self._parallel(st))
+            parallel=self._parallel(st), container=self.container)
 
     def _parallel(self, st) -> Parallelism | None:
         use_gpu = st.gpus > 0 and not self.cpu_only

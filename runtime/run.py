@@ -231,6 +231,13 @@ class _Run:
         # Every stage that may still run (gated ones too) must fit: fail before anything runs.
         stages = {self.plan.tasks[i].stage for i in self.book.unfinished() if i not in self.book.hits}
         check_feasible({s: self.shapes[s] for s in self.plan.stages if s in stages}, self.cluster.nodes())
+        if getattr(self.plan, "image", None) is not None and not self.cluster.embedded:
+            from specc.containers.variants import ImageError
+            from .image_check import check_nodes
+            try:   # every node must run tasks in the pinned image (this machine was checked at compile)
+                check_nodes(self.plan.image)
+            except ImageError as exc:
+                raise RunSetupError(str(exc)) from exc
         self.builder = PayloadBuilder(self.plan, self.store.uri, cpu_only=self.options.allow_cpu)
         if self.builder.tracking is not None:
             self.builder.tracking["run"] = self.run_id   # tags every task's MLflow run

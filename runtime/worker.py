@@ -85,6 +85,9 @@ def execute(payload: TaskPayload, cache: ModelCache, stores: dict,
     Nothing raises out of here but interrupts: a failure is a `failed` result. With a
     `reporter` (on a worker actor) the task's output is captured into its log and its
     progress can be polled; the log not yet polled comes back in the result."""
+    if payload.container is not None:   # a container run: the task runs inside the pinned image
+        from .container import execute_in_container
+        return execute_in_container(payload, cache, stores)
     started = time.time()
     result: dict[str, Any] = {"task_id": payload.task_id, "attempt": payload.attempt, "worker": worker_name(),
                               "device": _device_name(payload.device), "started": started, "backoffs": 0}
@@ -197,8 +200,14 @@ def _device_name(device: str) -> str:
 
 def _environment(device: str) -> dict[str, Any]:
     from specc.compiler.fingerprint import environment
-    return {**environment(), "device": _device_name(device), "host": socket.gethostname(),
-            "platform": platform.platform()}
+    from specc.containers.probe import os_name
+    from specc.containers.resolve import inside_image
+    env = {**environment(), "device": _device_name(device), "host": socket.gethostname(),
+           "platform": platform.platform(), "os": os_name()}
+    if inside_image():   # the image and OS the task ran in, as its container reported them
+        env["container"] = {"image": inside_image(), "os": env["os"],
+                            "engine": os.environ.get("SPECC_CONTAINER_ENGINE")}
+    return env
 
 
 class TaskWorker:

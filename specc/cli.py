@@ -39,10 +39,25 @@ def _print_diagnostics(diags) -> None:
         err.print(str(d), markup=False)
 
 
-def _compile(spec: Path, profile: Optional[str], roots: Optional[List[str]]):
+ContainerOpt = typer.Option(False, "--container", help="Run every task inside the image pinned in "
+                            "containers/image.lock (as `runtime: {container: cpu}` in the spec does).")
+VariantOpt = typer.Option(None, "--variant", help="The image variant for --container: cpu or cuda "
+                          "(default: the spec's runtime.container, else cpu).")
+EngineOpt = typer.Option(None, "--engine", help="Container engine: podman or docker.")
+AllowImageOpt = typer.Option(False, "--allow-image-change", help="Run even when the image differs from "
+                             "containers/image.lock; the difference is reported as a deviation.")
+
+
+def _container_request(container: bool, variant: Optional[str], engine: Optional[str], allow: bool):
+    from specc.containers.resolve import ContainerRequest
+    return ContainerRequest(enabled=True if container else None, variant=variant, engine=engine,
+                            allow_change=allow)
+
+
+def _compile(spec: Path, profile: Optional[str], roots: Optional[List[str]], container=None):
     from specc.compiler import compile_spec  # loads the op registry (and SPECC_PLUGINS)
     try:
-        plan = compile_spec(spec, profile=profile, data_roots=tuple(roots or ()))
+        plan = compile_spec(spec, profile=profile, data_roots=tuple(roots or ()), container=container)
     except SpecErrors as exc:
         _print_diagnostics(exc.diagnostics)
         n = len(exc.diagnostics)
@@ -56,9 +71,10 @@ def _compile(spec: Path, profile: Optional[str], roots: Optional[List[str]]):
 def validate(specs: List[Path] = typer.Argument(..., help="Spec files."),
              profile: Optional[str] = ProfileOpt, data_root: Optional[List[str]] = RootOpt) -> None:
     """Check specs without running anything; print every problem."""
+    from specc.containers.resolve import ContainerRequest
     failed = 0
-    for spec in specs:
-        plan = _compile(spec, profile, data_root)
+    for spec in specs:   # the spec alone: whether its image is built here is for plan and run to say
+        plan = _compile(spec, profile, data_root, ContainerRequest(enabled=False))
         if plan is None:
             failed += 1
             continue
@@ -76,9 +92,10 @@ def plan(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[
          data_root: Optional[List[str]] = RootOpt,
          as_json: bool = typer.Option(False, "--json", help="Print the whole plan (every task) as JSON."),
          tasks: bool = typer.Option(False, "--tasks", help="List every task: key, hit or miss, and why."),
-         store: Optional[str] = StoreOpt) -> None:
+         store: Optional[str] = StoreOpt, container: bool = ContainerOpt, variant: Optional[str] = VariantOpt,
+         engine: Optional[str] = EngineOpt, allow_image_change: bool = AllowImageOpt) -> None:
     """Show the task graph: tasks, resources and estimated GPU-hours per stage."""
-    compiled = _compile(spec, profile, data_root)
+    compiled = _compile(spec, profile, data_root, _container_request(container, variant, engine, allow_image_change))
     if compiled is None:
         raise typer.Exit(EXIT_SPEC_ERROR)
     if as_json:
@@ -170,12 +187,14 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
                                                    help="At most this many tasks at once."),
         allow_cpu: bool = typer.Option(False, "--allow-cpu", help="Run every GPU stage on CPU (for machines without a GPU)."),
         retries: int = typer.Option(2, "--retries", min=0, help="Retries of a task whose worker died."),
-        plain: bool = typer.Option(False, "--plain", help="Log lines instead of the live view.")) -> None:
+        plain: bool = typer.Option(False, "--plain", help="Log lines instead of the live view."),
+        container: bool = ContainerOpt, variant: Optional[str] = VariantOpt, engine: Optional[str] = EngineOpt,
+        allow_image_change: bool = AllowImageOpt) -> None:
     """Run a spec: execute every task not already in the store, on Ray."""
     from specc.runtime.cluster import Infeasible
     from specc.runtime.progress import Progress
     from specc.runtime.run import RunOptions, RunSetupError, run_plan
-    compiled = _compile(spec, profile, data_root)
+    compiled = _compile(spec, profile, data_root, _container_request(container, variant, engine, allow_image_change))
     # Power is checked before running only when the spec demands it (validate shows the rest).
     if compiled is None or (compiled.spec.decision.min_power is not None and not _design_check(compiled)):
         raise typer.Exit(EXIT_SPEC_ERROR)
@@ -398,6 +417,10 @@ from specc.cli_watch import logs, tensorboard  # noqa: E402 - registered here, d
 
 app.command()(logs)
 app.command()(tensorboard)
+
+from specc.cli_image import image_app  # noqa: E402 - after `app`, which it joins
+
+app.add_typer(image_app, name="image")
 
 
 def main() -> None:
