@@ -85,7 +85,7 @@ def build_image(folder: Path, variant_name: str = "cpu", engine_name: str | None
     record = {
         "digest": digest, "tag": v.tag, "variant": v.name,
         "built": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "engine": engine.version(), "base": {k: x for k, x in base.items() if k != "packages"},
+        "engine": engine.version(), "base": {k: x for k, x in base.items() if k not in ("packages", "mirror", "id")},
         "requirements": {"file": v.requirements, "sha256": lock_digest(requirements), "packages": len(reqs)},
         "os": probed.get("os"), "specc_source": (probed.get("built") or {}).get("specc_source"),
         "environment": probed["environment"], "debian_packages": probed.get("packages", []),

@@ -96,6 +96,8 @@ def run_args(engine, payload, spec: ContainerTask, exchange: str) -> list[str]:
         visible = os.environ.get("CUDA_VISIBLE_DEVICES")
         args += engine.gpu_args([d for d in visible.split(",") if d] if visible else None)
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+    if plugin_folders():
+        env["PYTHONPATH"] = os.pathsep.join(plugin_folders())
     env["SPECC_IMAGE_DIGEST"] = spec.digest
     env["SPECC_CONTAINER_ENGINE"] = engine.name
     for k, v in sorted(env.items()):
@@ -121,13 +123,21 @@ def mounts(payload) -> list[tuple[str, str, str]]:
     for model in payload.models.values():
         if getattr(model, "kind", None) == "local":
             read_only.add(str(Path(payload.spec_dir, model.path).resolve()))
-    for folder in filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)):
-        if Path(folder).is_dir() and not Path(folder, "specc", "__init__.py").exists():
-            read_only.add(str(Path(folder).resolve()))   # plugins; never a checkout's specc over the image's
+    read_only |= set(plugin_folders())
     for folder in read_only:
         if folder not in out and Path(folder).exists() and not _under(folder, [k for k, m in out.items() if m == "rw"]):
             out[folder] = "ro"
     return [(k, k, v) for k, v in sorted(out.items(), key=lambda kv: (kv[0].count("/"), kv[0]))]
+
+
+def plugin_folders() -> list[str]:
+    """The PYTHONPATH folders a task's container gets (read-only, and as its PYTHONPATH): plugin
+    modules; never a folder holding a checkout's `specc/`, which would shadow the image's."""
+    out = []
+    for folder in filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)):
+        if Path(folder).is_dir() and not Path(folder, "specc", "__init__.py").exists():
+            out.append(str(Path(folder).resolve()))
+    return out
 
 
 def _under(path: str, roots: list[str]) -> bool:

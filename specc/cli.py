@@ -198,6 +198,13 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
     # Power is checked before running only when the spec demands it (validate shows the rest).
     if compiled is None or (compiled.spec.decision.min_power is not None and not _design_check(compiled)):
         raise typer.Exit(EXIT_SPEC_ERROR)
+    if compiled.image is not None:
+        im = compiled.image
+        out.print(f"{spec}: tasks run in the {im.variant} image {im.digest} ({im.engine or 'this container'})",
+                  markup=False)
+        for d in im.deviations:
+            err.print(f"warning: image differs from {im.lock_file}: {d['now']} instead of {d['locked']} "
+                      f"({d['path']}); reported as a deviation", markup=False)
     options = RunOptions(address=address, store=store, max_parallel=max_parallel, allow_cpu=allow_cpu,
                          retries=retries)
     try:

@@ -64,8 +64,10 @@ def test_plugin_folders_are_mounted_but_never_a_checkout_of_specc(project, tmp_p
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     monkeypatch.setenv("PYTHONPATH", f"{plugins}:{checkout}")
-    sources = {src for src, _, _ in mounts(_payload(project, project.root / "store"))}
+    payload = _payload(project, project.root / "store")
+    sources = {src for src, _, _ in mounts(payload)}
     assert str(plugins) in sources and str(checkout) not in sources
+    assert f"PYTHONPATH={plugins}" in run_args(PODMAN, payload, payload.container, "/tmp/x")
 
 
 def test_worker_hands_container_tasks_to_the_engine_and_reads_the_result(project, monkeypatch):
