@@ -18,7 +18,7 @@ from typing import Any
 STAMP = Path("/etc/specc/image.json")
 # specc's top-level packages (pyproject.toml), whose code a task runs; subpackages are in their folders.
 PACKAGES = ("specc", "specc.compiler", "specc.runtime", "specc.ops", "specc.templates", "specc.verdicts",
-            "specc.report", "specc.containers")
+            "specc.report", "specc.design", "specc.containers")
 
 
 def os_name(root: str = "/") -> str | None:

@@ -1,14 +1,20 @@
 """Requirement locks: the committed ones are complete and hashed; reading and constraints."""
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from specc.containers.requirements import Requirement, host_constraints, read_lock, write_lock
+from specc.containers.requirements import Requirement, host_constraints, normalise, read_lock, write_lock
 from specc.containers.variants import VARIANTS, ImageError, recipe_base
 
 CONTAINERS = Path(__file__).resolve().parents[2] / "containers"
+
+
+def _dependencies() -> list[str]:
+    return tomllib.loads((CONTAINERS.parent / "pyproject.toml").read_text())["project"]["dependencies"]
 
 
 @pytest.mark.parametrize("name", ["cpu", "cuda"])
@@ -16,8 +22,9 @@ def test_committed_locks_pin_every_package_with_a_hash(name):
     variant = VARIANTS[name]
     reqs = read_lock(variant.requirements_path(CONTAINERS))
     names = {r.name for r in reqs}
-    # specc's direct dependencies (pyproject.toml) are all there, specc itself is not
-    assert {"torch", "transformers", "trl", "peft", "datasets", "pandas", "pyarrow", "ray", "pydantic"} <= names
+    # specc's dependencies (pyproject.toml) are all there, specc itself is not: a new dependency
+    # needs `specc image lock` again, else the image's `pip check` fails
+    assert {normalise(re.split(r"[<>=!\[ ]", d)[0]) for d in _dependencies()} - names == set()
     assert "specc" not in names
     assert all(r.hashes and all(h.startswith("sha256:") and len(h) == 71 for h in r.hashes) for r in reqs)
     torch = next(r for r in reqs if r.name == "torch")
@@ -70,3 +77,12 @@ def test_cuda_recipe_base_is_pinned_by_digest(tmp_path):
     unpinned.write_text("ARG BASE=docker.io/library/debian:bookworm-slim\nFROM ${BASE}\n")
     with pytest.raises(ImageError, match="pinned by digest"):
         recipe_base(unpinned)
+
+
+def test_the_source_digest_covers_every_folder_specc_installs():
+    """probe.PACKAGES must name each top-level folder of pyproject.toml's package-dir, else an edit
+    there would not tell a checkout from the image built before it."""
+    from specc.containers.probe import PACKAGES, source_digest
+    config = tomllib.loads((CONTAINERS.parent / "pyproject.toml").read_text())
+    assert set(PACKAGES) == set(config["tool"]["setuptools"]["package-dir"])
+    assert source_digest().startswith("sha256:") and source_digest() == source_digest()
