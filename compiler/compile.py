@@ -140,7 +140,10 @@ def _run_image(c: Checked, request: Any):
     try:
         return image_for_spec(c.path, c.spec.runtime.container, request)
     except ImageError as exc:
-        c.diags.error(("runtime", "container"), f"runtime.container: {exc}")
+        if c.spec.runtime.container is not None:
+            c.diags.error(("runtime", "container"), f"runtime.container: {exc}")
+        else:   # asked for on the command line
+            c.diags.error((), f"--container: {exc}")
         c.diags.raise_if_errors()
 
 
