@@ -133,12 +133,26 @@ def compile_spec(path: str | Path, profile: str | None = None,
 
 
 def _run_image(c: Checked, request: Any):
-    """The pinned image the tasks run in, or None; an image that is missing or differs from the
-    lock (unless allowed) is an error at `runtime.container` (or the top, for --container)."""
-    from specc.containers.resolve import image_for_spec
+    """The pinned image the tasks run in, or None: the spec's `runtime.container`, overridden by
+    the command line; image.lock in the spec repository's containers/ (or SPECC_CONTAINERS_DIR).
+    An image that is missing, or differs from the lock unless allowed, is an error at
+    `runtime.container` (or at the top, for --container)."""
+    import os
+
+    from specc.containers.resolve import resolve_image, wanted
     from specc.containers.variants import ImageError
+
+    from .datafiles import repository_root
+    from .fingerprint import environment
+    choice = wanted(c.spec.runtime.container, request)
+    if choice is None:
+        return None
+    root = repository_root(c.path.resolve().parent)
+    folder = Path(os.environ.get("SPECC_CONTAINERS_DIR") or root / "containers").resolve()
+    lock = folder / "image.lock"
+    shown = str(lock.relative_to(root)) if lock.is_relative_to(root) else str(lock)
     try:
-        return image_for_spec(c.path, c.spec.runtime.container, request)
+        return resolve_image(folder, *choice, shown=shown, here_environment=environment())
     except ImageError as exc:
         if c.spec.runtime.container is not None:
             c.diags.error(("runtime", "container"), f"runtime.container: {exc}")

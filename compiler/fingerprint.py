@@ -12,7 +12,7 @@ from typing import Any
 # Packages whose version can change a result; anything else (ray, rich ...) cannot.
 RESULT_PACKAGES = ("torch", "transformers", "tokenizers", "trl", "peft", "datasets",
                    "numpy", "pandas", "scipy", "statsmodels", "scikit-learn")
-IMAGE_DIGEST_ENV = "SPECC_IMAGE_DIGEST"   # set when tasks run inside the pinned container
+from specc.containers.variants import IMAGE_DIGEST_ENV  # noqa: F401 - set when tasks run inside the pinned image
 
 
 def canonical_json(obj: Any) -> str:

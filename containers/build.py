@@ -34,16 +34,6 @@ from .wheelhouse import prepare, stage
 WHEEL_EPOCH = "315532800"   # 1980-01-01, the earliest a zip file can say
 
 
-def containers_folder(start: Path | None = None) -> Path:
-    """`containers/` of the repository holding `start` (default: the working directory)."""
-    from specc.compiler.datafiles import repository_root
-    root = repository_root(Path(start or Path.cwd()).resolve())
-    folder = root / "containers"
-    if not (folder / "cpu" / "Containerfile").exists():
-        raise ImageError(f"{folder} has no image recipes: run specc image from a specc checkout")
-    return folder
-
-
 def cache_dir(folder: Path) -> Path:
     """SPECC_CONTAINER_CACHE, else .specc/containers beside the recipes (ignored by git)."""
     return Path(os.environ.get("SPECC_CONTAINER_CACHE") or folder.parent / ".specc" / "containers")
@@ -130,7 +120,7 @@ def _specc_wheel(checkout: Path, dist: Path) -> Path:
 def probe_image(engine: Engine, digest: str) -> dict[str, Any]:
     """Run the probe in the image (no network, the digest given as the launcher gives it)."""
     done = engine.call("run", "--rm", "--network", "none", *engine.limit_args(), "-e",
-                       f"SPECC_IMAGE_DIGEST={digest}", digest, "python", "-m", "specc.containers.probe",
+                       f"SPECC_IMAGE_DIGEST={digest}", digest, "python", "-m", "specc.runtime.image_probe",
                        timeout=600)
     lines = done.stdout.decode().strip().splitlines()
     try:

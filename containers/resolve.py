@@ -19,7 +19,7 @@ from typing import Any
 
 from .imagelock import lock_path, pinned
 from .probe import STAMP
-from .variants import ImageError
+from .variants import IMAGE_DIGEST_ENV, ImageError
 
 
 class ImageRefused(ImageError):
@@ -46,7 +46,6 @@ class RunImage:
 
 def inside_image() -> str | None:
     """The digest of the image this process runs in (its launcher sets SPECC_IMAGE_DIGEST), or None."""
-    from specc.compiler.fingerprint import IMAGE_DIGEST_ENV
     digest = os.environ.get(IMAGE_DIGEST_ENV)
     return digest if digest and STAMP.exists() else None
 
@@ -59,15 +58,17 @@ def deviation(locked: str, now: str, where: str, allowed_by: str = "--allow-imag
 
 
 def resolve_image(folder: Path, variant: str = "cpu", engine_name: str | None = None,
-                  allow_change: bool = False, shown: str | None = None) -> RunImage:
+                  allow_change: bool = False, shown: str | None = None,
+                  here_environment: dict[str, Any] | None = None) -> RunImage:
+    """`here_environment`: this process's environment (compiler.fingerprint.environment()), what
+    enters keys when this process itself runs inside the image."""
     rec = pinned(folder, variant)
     locked, tag = rec["digest"], rec.get("tag", "")
     shown = shown or str(lock_path(folder))
     here = inside_image()
     if here is not None:
-        from specc.compiler.fingerprint import environment
         from .probe import os_name
-        actual, engine, env, os_ = here, None, environment(), os_name()
+        actual, engine, env, os_ = here, None, dict(here_environment or {}), os_name()
     else:
         from .engine import Engine
         eng = Engine.find(engine_name)
@@ -106,10 +107,9 @@ class ContainerRequest:
     allow_change: bool = False
 
 
-def image_for_spec(spec_path: Path, runtime_container, request: ContainerRequest | None) -> RunImage | None:
-    """The image a spec's tasks run in (None: on the host): the spec's `runtime.container`,
-    overridden by the command line; image.lock in the spec's repository's containers/
-    (or SPECC_CONTAINERS_DIR)."""
+def wanted(runtime_container, request: ContainerRequest | None) -> tuple[str, str | None, bool] | None:
+    """(variant, engine, allow_change) when the tasks run in the image — the spec's
+    `runtime.container`, overridden by the command line — else None."""
     request = request or ContainerRequest()
     if request.enabled is False:
         return None
@@ -117,19 +117,4 @@ def image_for_spec(spec_path: Path, runtime_container, request: ContainerRequest
         return None
     variant = request.variant or (runtime_container.variant if runtime_container else "cpu")
     engine = request.engine or (runtime_container.engine if runtime_container else None)
-    folder = containers_dir(spec_path)
-    return resolve_image(folder, variant, engine, request.allow_change, shown=_shown(folder, spec_path))
-
-
-def containers_dir(spec_path: Path) -> Path:
-    from specc.compiler.datafiles import repository_root
-    if os.environ.get("SPECC_CONTAINERS_DIR"):
-        return Path(os.environ["SPECC_CONTAINERS_DIR"]).resolve()
-    return repository_root(Path(spec_path).resolve().parent) / "containers"
-
-
-def _shown(folder: Path, spec_path: Path) -> str:
-    from specc.compiler.datafiles import repository_root
-    lock = lock_path(folder)
-    root = repository_root(Path(spec_path).resolve().parent)
-    return str(lock.relative_to(root)) if lock.is_relative_to(root) else str(lock)
+    return variant, engine, request.allow_change

@@ -25,6 +25,8 @@ PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(17, 37)) + (
     "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64", "linux_x86_64")
 # Debian packages of the CPU base: the interpreter and venv (pip comes from ensurepip).
 BASE_PACKAGES = ("python3", "python3-venv")
+# Set in a task's container (and on a Ray node started from the image) to the image's digest.
+IMAGE_DIGEST_ENV = "SPECC_IMAGE_DIGEST"
 DEFAULT_NAME = "localhost/specc"   # SPECC_IMAGE_NAME overrides it (tests build under their own name)
 
 

@@ -21,8 +21,15 @@ def _fail(exc: Exception) -> None:
 
 
 def _folder(folder: Optional[Path]) -> Path:
-    from specc.containers.build import containers_folder
-    return containers_folder(folder) if folder is None else folder.resolve()
+    """--dir, else `containers/` of the repository holding the working directory."""
+    from specc.compiler.datafiles import repository_root
+    from specc.containers.variants import ImageError
+    if folder is not None:
+        return folder.resolve()
+    found = repository_root(Path.cwd().resolve()) / "containers"
+    if not (found / "cpu" / "Containerfile").exists():
+        raise ImageError(f"{found} has no image recipes: run specc image in a specc checkout, or pass --dir")
+    return found
 
 
 @image_app.command()

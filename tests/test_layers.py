@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = {"compiler": "compiler", "ops": "ops", "runtime": "runtime", "verdicts": "verdicts",
          "report": "report", "templates": "templates", "measures": "measures", "design": "design",
-         "prereg": "prereg"}
+         "prereg": "prereg", "containers": "containers"}
 # The parsers (and the scanner under them) of the three mini-languages.
 PARSERS = {"parse_measure", "parse_expect", "parse_gate", "tokenize", "TokenCursor", "_Parser",
            "_GateParser", "compile_hypothesis", "compile_hypotheses"}

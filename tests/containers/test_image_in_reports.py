@@ -41,8 +41,8 @@ def test_results_list_an_allowed_image_change_as_a_deviation(tmp_path):
 
 def test_preregistration_names_the_image_it_runs_in():
     from specc.compiler import compile_spec
-    from specc.compiler.prereg.report import preregistration_context
-    from specc.compiler.prereg.lock import freeze
+    from specc.prereg.report import preregistration_context
+    from specc.prereg.lock import freeze
     assert "Container image" not in _prereg(compile_spec, preregistration_context, freeze, None)
     row = f"| Container image | `{A}` (cpu variant, Debian GNU/Linux 12 (bookworm); pinned in `containers/image.lock`)"
     assert row in _prereg(compile_spec, preregistration_context, freeze, image(A))

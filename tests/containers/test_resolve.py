@@ -6,7 +6,7 @@ import pytest
 from specc.containers import resolve
 from specc.containers.engine import Engine
 from specc.containers.imagelock import read_image_lock, write_image_lock
-from specc.containers.resolve import ContainerRequest, ImageRefused, image_for_spec, resolve_image
+from specc.containers.resolve import ContainerRequest, ImageRefused, resolve_image, wanted
 from specc.containers.variants import ImageError
 
 A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64
@@ -80,16 +80,33 @@ def test_inside_the_image_the_node_digest_counts(folder, monkeypatch):
     with pytest.raises(ImageRefused):
         resolve_image(folder)
     monkeypatch.setattr(resolve, "inside_image", lambda: A)
-    image = resolve_image(folder)
+    image = resolve_image(folder, here_environment=ENV)
     assert image.engine is None and image.digest == A
 
 
-def test_spec_and_command_line_decide_whether_to_use_a_container(folder, monkeypatch):
+def test_spec_and_command_line_decide_whether_to_use_a_container():
     from specc.compiler.spec_model import Container
+    assert wanted(None, None) is None                                                   # host run
+    assert wanted(Container(), None) == ("cpu", None, False)                            # runtime: {container: cpu}
+    assert wanted(None, ContainerRequest(enabled=True)) == ("cpu", None, False)         # --container
+    assert wanted(Container(variant="cuda", engine="docker"), ContainerRequest(allow_change=True)) == \
+        ("cuda", "docker", True)
+    assert wanted(Container(), ContainerRequest(variant="cpu", engine="podman")) == ("cpu", "podman", False)
+    assert wanted(Container(), ContainerRequest(enabled=False)) is None                 # validate
+
+
+def test_the_spec_compiles_with_the_image_environment_in_its_keys(folder, monkeypatch):
+    from specc.compiler import compile_spec
     engine_with(monkeypatch, {"localhost/specc:cpu": A})
     spec = folder.parent / "spec.yaml"
-    assert image_for_spec(spec, None, None) is None                                   # host run
-    assert image_for_spec(spec, Container(), None).digest == A                        # runtime: {container: cpu}
-    assert image_for_spec(spec, None, ContainerRequest(enabled=True)).digest == A     # --container
-    assert image_for_spec(spec, Container(), ContainerRequest(enabled=False)) is None  # validate
+    spec.write_text("specc: 1\nname: boxed\ntitle: t\nquestion: q\nstages:\n"
+                    "  tok: {op: tiny.value, value: 1}\nruntime: {container: cpu}\n")
+    boxed = compile_spec(spec)
+    assert boxed.image.digest == A and boxed.image.lock_file == "containers/image.lock"
+    host = compile_spec(spec, container=ContainerRequest(enabled=False))
+    assert host.image is None and host.env != boxed.env and host.tasks[0].key != boxed.tasks[0].key
+    engine_with(monkeypatch, {"localhost/specc:cpu": B})
+    from specc.compiler.errors import SpecErrors
+    with pytest.raises(SpecErrors, match="runtime.container: the cpu image here"):
+        compile_spec(spec)
     assert read_image_lock(folder)["cpu"]["digest"] == A
