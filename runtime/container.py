@@ -60,6 +60,9 @@ def execute_in_container(payload, cache, stores) -> dict[str, Any]:
     base = {"task_id": payload.task_id, "attempt": payload.attempt, "worker": f"{worker_name()} (container)",
             "device": payload.device, "started": started, "backoffs": 0, "loads": []}
     try:
+        if getattr(payload, "parallel", None) is not None:   # Ray Train needs the cluster, not one container
+            raise RuntimeError("a task trained on several workers runs only on Ray nodes started from the "
+                               "image (containers/README.md, 'On a Ray cluster'), not in a container per task")
         from specc.containers.engine import Engine
         engine = Engine.find(spec.engine)
         with tempfile.TemporaryDirectory(prefix="specc-task-") as exchange:

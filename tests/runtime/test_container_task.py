@@ -97,3 +97,11 @@ def test_a_container_that_dies_without_a_result_fails_the_task(project, monkeypa
     monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 125, "", "no such image"))
     result = execute(payload, ModelCache(), {})
     assert result["status"] == "failed" and "exited 125 without a result: no such image" in result["error"]
+
+
+def test_multi_worker_training_is_refused_in_a_per_task_container(project, monkeypatch):
+    from specc.runtime.payload import Parallelism
+    payload = replace(_payload(project, project.root / "store"), parallel=Parallelism(2, False, 1, None, None, "auto"))
+    monkeypatch.setattr("specc.containers.resolve.inside_image", lambda: None)
+    result = execute(payload, ModelCache(), {})
+    assert result["status"] == "failed" and "Ray nodes started from the image" in result["error"]
