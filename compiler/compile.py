@@ -68,9 +68,6 @@ def load_checked(path: str | Path, profile: str | None = None,
     if spec is None:
         diags.raise_if_errors()
         raise SpecErrors([Diagnostic(str(path), 1, 1, "spec could not be read")])
-    raw_stages = raw.get("stages")
-    if "_" in spec.stages and not (isinstance(raw_stages, dict) and "_" in raw_stages):
-        spec = spec.model_copy(update={"stages": {}})
     roots = DataRoots.for_spec(path.resolve(), data_roots)
     data = _check_data(spec, path.resolve().parent, roots, diags)
     models = model_digests(spec, path.resolve().parent, roots, diags)

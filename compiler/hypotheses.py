@@ -125,7 +125,8 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
                 diags.error(loc, f"hypotheses.{hid}.measure: {what} {use.source!r} has no column "
                                  f"{use.column!r}", names_hint(use.column, cols), offset=use.offset)
         _check_methods(hid, hyp, measure, expect, base, diags)
-        unit = hyp.interval.unit
+        from .typed_hypothesis import infer_unit
+        unit = hyp.interval.unit or infer_unit(measure)
         if hyp.interval.method != "none" and columns_seen and unit not in columns_seen \
                 and unit not in STANDARD_UNITS:
             diags.error(base + ("interval", "unit"),

@@ -278,7 +278,8 @@ class Stage(BaseModel):
 class Interval(Strict):
     method: Literal["bca", "percentile", "basic", "fisher_z", "none"] = "bca"
     level: float = Field(0.95, gt=0.5, lt=1)
-    unit: str = Field("item", description="Resampling unit: item, prompt, seed, condition or a column.")
+    unit: str | None = Field(None, description="Resampling unit: item, prompt, seed, condition or a "
+                             "column. Default: the join key of a `by` join, else item.")
     n_resamples: int = Field(10_000, ge=100)
 
 
@@ -364,7 +365,9 @@ class Spec(Strict):
     data: dict[Name, DataSource] = Field(default_factory=dict)
     models: dict[Name, ModelSpec] = Field(default_factory=dict)
     conditions: Conditions = Field(default_factory=Conditions)
-    stages: dict[Name, Stage] = Field(min_length=1)
+    # Optional: hypotheses over data sources alone (re-analysing a published table) need no
+    # stage, and such a spec runs without starting Ray.
+    stages: dict[Name, Stage] = Field(default_factory=dict)
     hypotheses: dict[Name, Hypothesis] = Field(default_factory=dict)
     decision: Decision = Field(default_factory=Decision)
     budget: Budget = Field(default_factory=Budget)

@@ -19,7 +19,7 @@ from typing import Any
 
 from .gates import Gate, parse_gate
 from .measure import parse_measure
-from .measure_ast import Call, Filtered, Measure, column_uses
+from .measure_ast import Call, Filtered, Measure, calls, column_uses
 from .measure_format import format_measure
 from .thresholds import Expect, parse_expect
 
@@ -86,18 +86,29 @@ def measure_reads(measure: Measure) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u.source for u in column_uses(measure)))
 
 
-def compile_hypothesis(hid: str, hyp, decision, *, unit: str | None = None,
-                       unit_inferred: bool = False, measure: Measure | None = None,
+def infer_unit(measure: Measure) -> str:
+    """The default resampling unit: the join key of the first `by` join (a paired statistic
+    whose arguments are grouped: `spearman(score.correct by UID, humans.y by Condition)`
+    resamples UIDs, so each paradigm is one unit), otherwise the item."""
+    from specc.measures import MEASURE_FUNCTIONS
+    for call in calls(measure):
+        if MEASURE_FUNCTIONS.get(call.func.text).paired and call.args and call.args[0].by:
+            return call.args[0].by[0].text
+    return "item"
+
+
+def compile_hypothesis(hid: str, hyp, decision, *, measure: Measure | None = None,
                        expect: Expect | None = None, gate: Gate | None = None) -> CompiledHypothesis:
     """Build the typed hypothesis from a spec_model.Hypothesis. Parts already parsed (by
     the checks, which report errors with positions) are passed in; the rest is parsed
-    here and raises MeasureError. `unit`: the resolved resampling unit."""
+    here and raises MeasureError. The resampling unit is the declared one, else inferred."""
     from .rules import decision_rule
     measure = measure if measure is not None else parse_measure(hyp.measure)
     expect = expect if expect is not None else parse_expect(hyp.expect)
     if gate is None and hyp.when is not None:
         gate = parse_gate(hyp.when)
-    unit = unit or hyp.interval.unit or "item"
+    unit_inferred = hyp.interval.unit is None
+    unit = infer_unit(measure) if unit_inferred else hyp.interval.unit
     interval = hyp.interval.model_copy(update={"unit": unit})
     alpha = hyp.test.alpha if hyp.test is not None and hyp.test.alpha is not None else decision.alpha
     rules = {kind: decision_rule(expect, interval, hyp.test, decision, kind)

@@ -44,8 +44,6 @@ def validate_structure(raw: Any, diags: Diagnostics) -> tuple[Spec | None, set[s
                 report_validation_error(exc, diags, Spec, {section: {name: entry}}, (section,))  # loc: (name, ...)
                 broken.add(str(name))
         cleaned[section] = good
-    if isinstance(cleaned.get("stages"), dict) and not cleaned["stages"] and raw.get("stages"):
-        cleaned["stages"] = {"_": {"op": "_"}}  # all stages broken: keep checking the rest
     for _attempt in range(3):
         try:
             return Spec.model_validate(cleaned), broken, broken_axes
@@ -65,6 +63,4 @@ def validate_structure(raw: Any, diags: Diagnostics) -> tuple[Spec | None, set[s
                     del cleaned[top]
                 elif top is not None and top not in Spec.model_fields:
                     cleaned.pop(top, None)
-                if top == "stages":
-                    cleaned["stages"] = {"_": {"op": "_"}}
     return None, broken, broken_axes

@@ -176,5 +176,5 @@ def _stopping(plan) -> dict[str, list[str]]:
                        "also": also, "hours": spared,
                        "inconclusive": [h for h, reads in plan.hypothesis_reads.items()
                                         if reads & {name, *also}]})
-    hyps = [{"id": hid, "when": h.when} for hid, h in plan.spec.hypotheses.items() if h.when]
+    hyps = [{"id": hid, "when": str(h.gate)} for hid, h in plan.hypotheses.items() if h.gate is not None]
     return {"stages": stages, "hypotheses": hyps}
