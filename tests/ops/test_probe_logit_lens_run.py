@@ -52,7 +52,16 @@ def test_tuned_lens_trains_translators_and_keeps_kl_zero_at_the_end(lens_run):
     assert facts["translator_loss_last"] < facts["translator_loss_first"]
 
 
-def test_layer_beyond_depth_names_the_model(lens_run):
-    from specc.runtime.inline import TaskFailed
-    with pytest.raises(TaskFailed, match="model 'tiny': layer 9 is beyond the model's depth: it has 4 blocks"):
+def test_layer_beyond_depth_is_a_compile_error_for_config_models(lens_run):
+    from specc.compiler import SpecErrors
+    with pytest.raises(SpecErrors, match=r"spec.yaml:20:14: stages.lens.layers: layer 9 is beyond the "
+                                         r"model's depth: it has 4 blocks"):
         lens_run("    layers: [9]\n")
+
+
+def test_layer_beyond_depth_at_run_time_names_the_model():
+    # Hub and local models: the depth is known only once loaded; the task error names both.
+    from specc.ops.probe._layers import LayerError
+    from specc.ops.probe.activations import model_layers
+    with pytest.raises(LayerError, match="model 'hub/m': layer -9 is beyond the model's depth: it has 8"):
+        model_layers([0, -9], 8, "hub/m")
