@@ -1,8 +1,9 @@
 """The real thing: build the CPU image offline, run a tiny spec's tasks inside it.
 
-Slow the first time on a machine (debootstrap, ~500 MB of wheels, the build: about 10-15
-minutes on the 2-core VM); later builds reuse the cached base and wheelhouse
-(SPECC_CONTAINER_CACHE = this checkout's .specc/containers) and the engine's layers.
+Slow the first time on a machine (debootstrap, ~500 MB of wheels, the build: 10-25 minutes on
+the 2-core VM); later builds reuse the cached base and wheelhouse and the engine's layers. The
+cache is SPECC_CONTAINER_CACHE, else ~/.cache/specc/containers: one per machine, so that fresh
+clones (CI) on a machine that built the image once do not start from nothing.
 Needs podman (or docker) and debootstrap: `.ci/run` installs them.
 """
 from __future__ import annotations
@@ -67,7 +68,8 @@ def built(tmp_path_factory):
     (root / "host.yaml").write_text(SPEC.format(name="container-smoke", runtime=""))
     (root / "pinned.yaml").write_text(SPEC.format(name="container-pinned", runtime="runtime: {container: cpu}\n"))
     saved = {k: os.environ.get(k) for k in ("SPECC_CONTAINER_CACHE", "SPECC_IMAGE_NAME")}
-    os.environ["SPECC_CONTAINER_CACHE"] = str(REPO / ".specc" / "containers")
+    machine_cache = Path.home() / ".cache" / "specc" / "containers"
+    os.environ["SPECC_CONTAINER_CACHE"] = saved["SPECC_CONTAINER_CACHE"] or str(machine_cache)
     os.environ["SPECC_IMAGE_NAME"] = NAME
     try:
         record = build_image(folder, "cpu", engine.name, checkout=REPO, log=lambda m: print(m, file=sys.stderr))
