@@ -46,6 +46,7 @@ class RunOptions:
     allow_cpu: bool = False
     retries: int = 2                    # extra attempts after a worker dies
     num_cpus: int | None = None         # embedded Ray only (tests, small machines)
+    executor: str = "auto"              # auto | ray | local (runtime/local.py)
     argv: list[str] = field(default_factory=lambda: list(sys.argv))
 
 
@@ -219,8 +220,8 @@ class _Run:
 
     # -- one phase's tasks -------------------------------------------------------------
 
-    def _start(self) -> None:
-        """Ray, the feasibility check and the progress view: once, when a task must run."""
+    def _start_ray(self) -> None:
+        """Ray and the feasibility check: once, when a phase runs on Ray."""
         self.cluster = RayCluster(self.options.address, self.options.num_cpus)
         mark = time.perf_counter()
         try:
@@ -229,8 +230,14 @@ class _Run:
             raise RunSetupError(f"cannot reach Ray at {self.options.address!r}: {exc}") from exc
         self.timings["ray_start"] = time.perf_counter() - mark
         # Every stage that may still run (gated ones too) must fit: fail before anything runs.
+        check_feasible(self._remaining_shapes(), self.cluster.nodes())
+        self._check_images()
+
+    def _remaining_shapes(self) -> dict:
         stages = {self.plan.tasks[i].stage for i in self.book.unfinished() if i not in self.book.hits}
-        check_feasible({s: self.shapes[s] for s in self.plan.stages if s in stages}, self.cluster.nodes())
+        return {s: self.shapes[s] for s in self.plan.stages if s in stages}
+
+    def _check_images(self) -> None:
         if getattr(self.plan, "image", None) is not None and not self.cluster.embedded:
             from specc.containers.variants import ImageError
             from .image_check import check_nodes
@@ -238,6 +245,11 @@ class _Run:
                 check_nodes(self.plan.image)
             except ImageError as exc:
                 raise RunSetupError(str(exc)) from exc
+
+    def _prepare(self) -> None:
+        """The payload builder and the progress view: once, when the first task must run."""
+        if self.builder is not None:
+            return
         self.builder = PayloadBuilder(self.plan, self.store.uri, cpu_only=self.options.allow_cpu)
         if self.builder.tracking is not None:
             self.builder.tracking["run"] = self.run_id   # tags every task's MLflow run
@@ -255,13 +267,27 @@ class _Run:
                     progress.event("skipped", i, {"reason": self.book.reasons.get(i)})
 
     def _run_tasks(self, todo: list[int]) -> None:
+        from .local import LocalScheduler, check_local, use_local
         from .scheduler import Scheduler
-        if self.cluster is None:
-            self._start()
-        scheduler = Scheduler(self.plan, set(todo), self.shapes, self.builder, self.ledger, self.run_id,
-                              self.cluster.total(), self.options.max_parallel, self.options.retries,
-                              on_event=self.progress.event if self.progress else None,
-                              logs=TaskLogs(logs_folder(specc_dir(self.plan), self.run_id)))
+        shapes = [self.shapes[self.plan.tasks[i].stage] for i in todo]
+        # In this process when asked, or for a lone CPU task (Ray's start would dominate it).
+        local = self.cluster is None and use_local(self.options.executor, self.options.address, todo, shapes)
+        if local:
+            everything = self.options.executor == "local"
+            check_local(self._remaining_shapes() if everything else
+                        {self.plan.tasks[i].stage: self.shapes[self.plan.tasks[i].stage] for i in todo})
+        elif self.cluster is None:
+            self._start_ray()
+        self._prepare()
+        event = self.progress.event if self.progress else None
+        logs = TaskLogs(logs_folder(specc_dir(self.plan), self.run_id))
+        if local:
+            scheduler = LocalScheduler(self.plan, set(todo), self.shapes, self.builder, self.ledger, self.run_id,
+                                       on_event=event, logs=logs)
+        else:
+            scheduler = Scheduler(self.plan, set(todo), self.shapes, self.builder, self.ledger, self.run_id,
+                                  self.cluster.total(), self.options.max_parallel, self.options.retries,
+                                  on_event=event, logs=logs)
         mark = time.perf_counter()
         outcomes = scheduler.run()
         self.timings["tasks"] = self.timings.get("tasks", 0.0) + time.perf_counter() - mark

@@ -189,8 +189,10 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
         retries: int = typer.Option(2, "--retries", min=0, help="Retries of a task whose worker died."),
         plain: bool = typer.Option(False, "--plain", help="Log lines instead of the live view."),
         container: bool = ContainerOpt, variant: Optional[str] = VariantOpt, engine: Optional[str] = EngineOpt,
-        allow_image_change: bool = AllowImageOpt) -> None:
-    """Run a spec: execute every task not already in the store, on Ray."""
+        allow_image_change: bool = AllowImageOpt,
+        executor: str = typer.Option("auto", "--executor", help="ray: always on Ray; local: in this process, "
+                                     "one task at a time; auto: local for a lone CPU task, else Ray.")) -> None:
+    """Run a spec: execute every task not already in the store, on Ray (or in this process)."""
     from specc.runtime.cluster import Infeasible
     from specc.runtime.progress import Progress
     from specc.runtime.run import RunOptions, RunSetupError, run_plan
@@ -205,8 +207,15 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
         for d in im.deviations:
             err.print(f"warning: image differs from {im.lock_file}: {d['now']} instead of {d['locked']} "
                       f"({d['path']}); reported as a deviation", markup=False)
+    from specc.runtime.local import EXECUTORS
+    if executor not in EXECUTORS:
+        err.print(f"--executor: expected one of {', '.join(EXECUTORS)}, got {executor!r}", markup=False)
+        raise typer.Exit(EXIT_SPEC_ERROR)
+    if executor == "local" and address:
+        err.print("--executor local runs in this process: it does not combine with --address", markup=False)
+        raise typer.Exit(EXIT_SPEC_ERROR)
     options = RunOptions(address=address, store=store, max_parallel=max_parallel, allow_cpu=allow_cpu,
-                         retries=retries)
+                         retries=retries, executor=executor)
     try:
         result = run_plan(compiled, options, lambda p: Progress(p, out, live=False if plain else None))
     except (Infeasible, RunSetupError) as exc:
