@@ -1,8 +1,8 @@
 """Running a phase's tasks in the driver's own process, without Ray.
 
-Ray's start-up (4-6 s on a small machine) dominates a spec with one task to run, so
-`specc run` runs such phases here (`--executor auto`, the default) and any phase when asked
-(`--executor local`). Everything but the process is the same as on Ray: the payloads, the
+Ray's start-up (4-6 s on a small machine) dominates a spec with one or a few short tasks:
+`specc run --executor local` runs every phase here instead (`auto` does so for a phase with
+a lone CPU task whose output nobody watches live; the default is Ray). Everything but the process is the same as on Ray: the payloads, the
 worker code (`worker.execute`), the store, the model cache and the ledger rows (task
 started, attempt ended, model loads, task ended with its device-seconds), so results and
 the ledger read the same. Tasks run one after another in dependency order; an op's

@@ -46,7 +46,7 @@ class RunOptions:
     allow_cpu: bool = False
     retries: int = 2                    # extra attempts after a worker dies
     num_cpus: int | None = None         # embedded Ray only (tests, small machines)
-    executor: str = "auto"              # auto | ray | local (runtime/local.py)
+    executor: str = "ray"               # ray | local | auto (runtime/local.py)
     argv: list[str] = field(default_factory=lambda: list(sys.argv))
 
 

@@ -190,8 +190,8 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
         plain: bool = typer.Option(False, "--plain", help="Log lines instead of the live view."),
         container: bool = ContainerOpt, variant: Optional[str] = VariantOpt, engine: Optional[str] = EngineOpt,
         allow_image_change: bool = AllowImageOpt,
-        executor: str = typer.Option("auto", "--executor", help="ray: always on Ray; local: in this process, "
-                                     "one task at a time; auto: local for a lone CPU task, else Ray.")) -> None:
+        executor: str = typer.Option("ray", "--executor", help="ray (default): on Ray; local: in this process, "
+                                     "one task at a time, no Ray start; auto: local for a lone CPU task.")) -> None:
     """Run a spec: execute every task not already in the store, on Ray (or in this process)."""
     from specc.runtime.cluster import Infeasible
     from specc.runtime.progress import Progress

@@ -43,7 +43,6 @@ class Project:
         from specc.runtime.run import RunOptions, run_plan
         path = self.write(body) if body is not None else self.root / "spec.yaml"
         plan = compile_spec(path)
-        options.setdefault("executor", "ray")   # these tests are about Ray (runtime/local.py has its own)
         return plan, run_plan(plan, RunOptions(argv=["test"], **options), judge=judge)
 
     def executions(self, what: str = "ran") -> list[tuple[str, ...]]:

@@ -1,6 +1,5 @@
-"""The in-process executor (runtime/local.py): a lone CPU task runs without starting Ray,
-`--executor local` runs any phase here, and both leave the same results and ledger rows
-as Ray does."""
+"""The in-process executor (runtime/local.py): `--executor local` runs every phase without
+starting Ray (`auto`: a lone CPU task), with the same results and ledger rows as Ray."""
 from __future__ import annotations
 
 import pytest
@@ -32,10 +31,11 @@ def _ledger_rows(plan, run_id):
         ledger.close()
 
 
-def test_a_one_task_spec_runs_without_ray(tmp_path):
+@pytest.mark.parametrize("executor", ["auto", "local"])
+def test_a_one_task_spec_runs_without_ray(tmp_path, executor):
     project = Project(tmp_path)
     body = "conditions:\n  x: [7]\nstages:\n  values: {op: tiny.value, over: [x], value: \"${x}\"}\n"
-    plan, result = project.run(body, executor="auto")
+    plan, result = project.run(body, executor=executor)
     assert result.ok and result.counts == {"cached": 0, "succeeded": 1}
     assert "ray_start" not in result.phases and "tasks" in result.phases
     assert table(plan, tmp_path / ".specc" / "store", "values/x=7")["value"].tolist() == [7.0]
