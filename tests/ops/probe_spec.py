@@ -13,6 +13,17 @@ stages:
   tok: {{op: train.tokenizer, data: corpus.train, vocab_size: 400}}
 {stages}"""
 
+# A within-model direction stage on the items (every layer): read by the steering tests.
+DIRECTIONS = """\
+  dirs:
+    op: probe.diff_means
+    model: tiny
+    tokenizer: tok
+    data: pairs.use
+    positive: sentence_good
+    negative: sentence_bad
+"""
+
 
 def spec(stages: str) -> str:
     return SPEC.format(stages=stages)

@@ -3,18 +3,9 @@ a cross-model direction of a model against itself is exactly zero."""
 from __future__ import annotations
 
 import numpy as np
-from probe_spec import probe_run
+from probe_spec import DIRECTIONS, probe_run
 
-WITHIN = """\
-  dirs:
-    op: probe.diff_means
-    model: tiny
-    tokenizer: tok
-    data: pairs.use
-    positive: sentence_good
-    negative: sentence_bad
-    layers: [0, -1]
-"""
+WITHIN = DIRECTIONS + "    layers: [0, -1]\n"
 ACROSS = """\
   dirs:
     op: probe.diff_means

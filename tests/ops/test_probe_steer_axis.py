@@ -2,16 +2,9 @@
 from __future__ import annotations
 
 from op_runner import OpRun
-from probe_spec import spec
+from probe_spec import DIRECTIONS, spec
 
-STAGES = """\
-  dirs:
-    op: probe.diff_means
-    model: tiny
-    tokenizer: tok
-    data: pairs.use
-    positive: sentence_good
-    negative: sentence_bad
+STAGES = DIRECTIONS + """\
   steer:
     op: probe.steer
     over: [alpha]

@@ -4,16 +4,9 @@ direction's norm."""
 from __future__ import annotations
 
 import numpy as np
-from probe_spec import probe_run
+from probe_spec import DIRECTIONS, probe_run
 
-STAGES = """\
-  dirs:
-    op: probe.diff_means
-    model: tiny
-    tokenizer: tok
-    data: pairs.use
-    positive: sentence_good
-    negative: sentence_bad
+STAGES = DIRECTIONS + """\
   plain:
     op: eval.logprob_pairs
     model: tiny
