@@ -34,6 +34,12 @@ def condition_summary(hypothesis, plan, tables
     columns (runtime.tables.MeasureTables)."""
     measure = hypothesis.measure
     threshold = hypothesis.expect.threshold
+    fn = hypothesis.function
+    if fn is not None and fn.summary in ("correlation", "difference"):
+        from .shapes import arms_summary, correlation_summary
+        shaped = (correlation_summary if fn.summary == "correlation" else arms_summary)(hypothesis, tables)
+        if shaped[0] is not None:
+            return shaped
     first = next((u for u in column_uses(measure) if u.role == "value"), None)
     if first is None or first.source not in plan.stages:
         return None, None  # a data source has no conditions to summarise

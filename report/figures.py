@@ -31,6 +31,8 @@ def draw(figure: dict[str, Any], path: str | Path) -> Path:
         ax = fig.add_subplot()
         if figure["kind"] == "bars":
             _bars(ax, figure["series"])
+        elif figure["kind"] == "scatter":
+            _scatter(ax, figure["series"], figure.get("fit"))
         else:
             _lines(ax, figure["series"])
         threshold = figure.get("threshold")
@@ -57,6 +59,21 @@ def _lines(ax, series: list[dict]) -> None:
         if band:
             bx, lo, hi = zip(*band)
             ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def _scatter(ax, series: list[dict], fit: list[float] | None) -> None:
+    """A correlation's joined keys, one point each (labelled when few), and the
+    least-squares line."""
+    for s in series:
+        ax.scatter(s["x"], s["y"], s=14, label=s["label"])
+        if len(s.get("keys") or ()) <= 15:
+            for x, y, key in zip(s["x"], s["y"], s.get("keys") or ()):
+                ax.annotate(str(key), (x, y), fontsize="x-small", xytext=(3, 3), textcoords="offset points")
+    if fit is not None:
+        xs = [x for s in series for x in s["x"]]
+        lo, hi = min(xs), max(xs)
+        ax.plot([lo, hi], [fit[0] * lo + fit[1], fit[0] * hi + fit[1]], color="0.3", linewidth=1,
+                label=f"least squares: y = {fit[0]:.3g} x + {fit[1]:.3g}")
 
 
 def _bars(ax, series: list[dict]) -> None:

@@ -164,6 +164,9 @@ def _hypothesis_view(h: dict[str, Any], results: dict[str, Any], drawn: set[str]
 def _figure_alt(hid: str, figure: dict[str, Any] | None) -> str | None:
     if not figure:
         return None
+    if figure.get("kind") == "scatter":
+        label = (figure.get("series") or [{}])[0].get("label", "")
+        return f"{hid}: {figure.get('ylabel')} against {figure.get('x')}, {label}, with the least-squares line"
     return f"{hid}: {figure.get('ylabel') or 'the measure'} by {figure.get('x') or 'condition'}"
 
 

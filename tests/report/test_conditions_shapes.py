@@ -2,6 +2,7 @@
 layers, else bars) and every mean and interval matches scipy's."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from report_helpers import fake_plan, hyp, scores, t_interval
@@ -53,11 +54,10 @@ def test_other_tables_give_one_bar_per_condition(rng):
     table = pd.DataFrame([{"model": m, "seed": s, "item": i, "diff": rng.normal(1.0 if m == "a" else 0.0)}
                           for m in ("a", "b") for s in (1, 2) for i in range(12)])
     plan = fake_plan(steer=("model", "seed"))
-    summary, figure = condition_summary(hyp("cohens_d(steer.diff, steer.diff)", "> 0.2"), plan,
-                                        {"steer": table})
+    summary, figure = condition_summary(hyp("std(steer.diff)", "> 0.2"), plan, {"steer": table})
     assert summary["by"] == ["model", "seed"]
     assert figure["kind"] == "bars" and figure["x"] is None
-    assert figure["threshold"] is None  # a Cohen's d threshold is not on the scale of the means
+    assert figure["threshold"] is None  # a std threshold is not on the scale of the means
     (series,) = figure["series"]
     assert series["x"] == ["model=a, seed=1", "model=a, seed=2", "model=b, seed=1", "model=b, seed=2"]
     group = table[(table.model == "b") & (table.seed == 2)]
@@ -72,3 +72,33 @@ def test_a_single_condition_is_one_bar_and_one_value_has_no_interval():
     assert summary["by"] == []
     assert summary["rows"] == [{"n": 1, "mean": 2.0, "ci_low": None, "ci_high": None}]
     assert figure["series"][0]["x"] == ["all"]
+
+
+def test_a_correlation_shows_its_joined_keys_as_a_table_and_a_scatter(rng):
+    score = pd.DataFrame({"UID": list("abcdef") * 5, "item": range(30), "model": "m",
+                          "correct": rng.random(30)})
+    humans = pd.DataFrame({"Condition": list("fedcba"), "total_mean": rng.random(6)})
+    summary, figure = condition_summary(
+        hyp("spearman(score.correct by UID, humans.total_mean by Condition)", ">= 0.3"),
+        fake_plan(score=("model",)), {"score": score, "humans": humans})
+    want = score.groupby("UID").correct.mean().to_frame().join(humans.set_index("Condition"))
+    assert summary["kind"] == "joined" and summary["key"] == "UID"
+    assert [r["key"] for r in summary["rows"]] == list("abcdef")
+    assert [r["x"] for r in summary["rows"]] == pytest.approx(want.correct.tolist())
+    assert [r["y"] for r in summary["rows"]] == pytest.approx(want.total_mean.tolist())
+    assert figure["kind"] == "scatter"
+    assert figure["fit"] == pytest.approx(list(np.polyfit(want.correct, want.total_mean, 1)))
+
+
+def test_a_difference_shows_its_two_arms_with_item_intervals(rng):
+    table = pd.DataFrame({"alpha": [8.0] * 40 + [0.0] * 40, "item": list(range(20)) * 4, "model": "m",
+                          "diff": rng.normal(size=80)})
+    summary, figure = condition_summary(
+        hyp("cohens_d(steer.diff where alpha == 8.0, steer.diff where alpha == 0.0)", "> 0.2"),
+        fake_plan(steer=("model",)), {"steer": table})
+    assert summary["kind"] == "arms" and len(summary["rows"]) == 2
+    for row, alpha in zip(summary["rows"], (8.0, 0.0)):
+        item_means = table[table.alpha == alpha].groupby("item")["diff"].mean()
+        n, mean, low, high = t_interval(item_means)
+        assert (row["n"], row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx((n, mean, low, high))
+    assert figure["kind"] == "bars" and figure["series"][0]["x"] == [r["arm"] for r in summary["rows"]]

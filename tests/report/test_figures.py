@@ -23,13 +23,18 @@ BARS = {"kind": "bars", "x": None, "ylabel": "mean steer.diff", "threshold": 0.0
                     "low": [None, -0.3], "high": [None, 0.1]}]}
 
 
+SCATTER = {"kind": "scatter", "x": "score.correct", "ylabel": "humans.total_mean", "threshold": None,
+           "series": [{"label": "one point per UID", "x": [0.8, 0.6, 0.7], "y": [0.9, 0.7, 0.85],
+                       "keys": ["a", "b", "c"]}], "fit": [1.0, 0.1]}
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == PNG_SIGNATURE
     assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24])
 
 
-@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS], ids=["curve", "layers", "bars"])
+@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS, SCATTER], ids=["curve", "layers", "bars", "scatter"])
 def test_each_kind_is_a_png_of_the_fixed_size(tmp_path, figure):
     path = draw(figure, tmp_path / "sub" / "f.png")
     data = path.read_bytes()

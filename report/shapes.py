@@ -1,0 +1,111 @@
+"""Summaries shaped like the hypothesis, for the measures whose condition means say little:
+
+* a correlation joined on keys (`spearman(score.correct by UID, humans.total_mean by
+  Condition)`): the joined per-key table (one row per key: both sides' means) and a
+  scatter of it with the least-squares line;
+* a difference of two arms (`diff_means`, `cohens_d`): each arm's mean with its 95%
+  t-interval (over unit means when the table has the unit), drawn side by side.
+
+Rows are filtered as the verdict filters them (the argument's own `where` and those
+around the call), with verdicts.cells.filtered; the numbers are descriptive, the
+verdict's interval is the declared bootstrap.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from specc.compiler.measure_ast import Filtered
+
+from .conditions import LEVEL, UNIT, _plain, mean_interval
+
+
+def correlation_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    call = hypothesis.call
+    if call is None or len(call.args) != 2 or not all(a.by for a in call.args):
+        return None, None
+    sides = [_key_means(arg, _scope(hypothesis), tables) for arg in call.args]
+    if any(s is None for s in sides):
+        return None, None
+    (a, a_label), (b, b_label) = sides
+    joined = a.join(b, how="inner", lsuffix="_x", rsuffix="_y")
+    joined.columns = ["x", "y"]
+    if len(joined) < 2:
+        return None, None
+    key = ", ".join(k.text for k in call.args[0].by)
+    rows = [{"key": ", ".join(map(str, k)) if isinstance(k, tuple) else _plain(k),
+             "x": float(r.x), "y": float(r.y)} for k, r in joined.sort_index().iterrows()]
+    table = {"kind": "joined", "key": key, "x": a_label, "y": b_label, "rows": rows,
+             "by": [], "function": call.func.text}
+    import numpy as np
+    xs, ys = np.array([r["x"] for r in rows]), np.array([r["y"] for r in rows])
+    fit = None
+    if np.ptp(xs) > 0:
+        slope, intercept = np.polyfit(xs, ys, 1)
+        fit = [float(slope), float(intercept)]
+    figure = {"kind": "scatter", "x": a_label, "ylabel": b_label, "threshold": None,
+              "series": [{"label": f"one point per {key}", "x": xs.tolist(), "y": ys.tolist(),
+                          "keys": [r["key"] for r in rows]}],
+              "fit": fit}
+    return table, figure
+
+
+def arms_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    from specc.compiler.measure_format import format_measure
+    call = hypothesis.call
+    if call is None or len(call.args) != 2:
+        return None, None
+    rows = []
+    for arg in call.args:
+        values = _rows(arg, _scope(hypothesis), tables)
+        if values is None:
+            return None, None
+        frame, column = values
+        units = frame.groupby(UNIT)[column].mean() if UNIT in frame.columns and not arg.by else (
+            frame.groupby([k.text for k in arg.by])[column].mean() if arg.by else frame[column])
+        n, mean, low, high = mean_interval(units.to_numpy())
+        rows.append({"arm": format_measure(arg), "n": n, "mean": mean, "ci_low": low, "ci_high": high})
+    table = {"kind": "arms", "rows": rows, "by": [], "level": LEVEL, "function": call.func.text,
+             "interval": f"t over {UNIT} means" if not any(a.by for a in call.args) else "t over group means"}
+    figure = {"kind": "bars", "x": "arm", "ylabel": "mean of each arm", "threshold": None,
+              "series": [{"label": "arm mean", "x": [r["arm"] for r in rows], "y": [r["mean"] for r in rows],
+                          "low": [r["ci_low"] for r in rows], "high": [r["ci_high"] for r in rows]}]}
+    return table, figure
+
+
+def _scope(hypothesis) -> list:
+    """The conditions of every `where` around the measure's one call."""
+    expr, conds = hypothesis.measure.expr, []
+    while isinstance(expr, Filtered):
+        conds += list(expr.where.conds)
+        expr = expr.expr
+    return conds
+
+
+def _rows(arg, scope, tables):
+    """The argument's filtered rows with its value in column `__value`, or None."""
+    from specc.verdicts.cells import MeasureEvalError, filtered, row_values
+    source = arg.column.source
+    try:
+        frame = tables.get(source)
+        conds = list(arg.where.conds) if arg.where else []
+        conds += [c for c in scope if c.source is None or c.source.text == source]
+        rows = frame[filtered(frame, conds, source)]
+        value = row_values(arg.expr if arg.expr is not None else arg.column, rows, source)
+    except (LookupError, MeasureEvalError, TypeError):
+        return None
+    rows = rows.assign(__value=value.astype(float)).dropna(subset=["__value"])
+    return (rows, "__value") if len(rows) else None
+
+
+def _key_means(arg, scope, tables):
+    from specc.compiler.measure_format import format_measure
+    found = _rows(arg, scope, tables)
+    if found is None:
+        return None
+    rows, column = found
+    keys = [k.text for k in arg.by]
+    if any(k not in rows.columns for k in keys):
+        return None
+    means = rows.groupby(keys)[[column]].mean()
+    means.index = means.index.to_flat_index() if len(keys) > 1 else means.index
+    return means, format_measure(arg.expr if arg.expr is not None else arg.column)
