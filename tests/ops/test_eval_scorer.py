@@ -100,3 +100,13 @@ def test_the_blockwise_normaliser_spans_several_vocabulary_and_row_blocks(monkey
     bias = torch.randn(300)
     want = torch.logsumexp(states @ weight.T + bias, -1)
     assert torch.allclose(_scorer._logsumexp_of_linear(states, weight, bias), want, atol=1e-4)
+
+
+def test_progress_hears_every_batch_up_to_every_row():
+    lm, reqs = tiny("gpt2"), requests()
+    heard = []
+    scores = score(lm, reqs, batch_tokens=64, progress=lambda done, total, **m: heard.append((done, total, m)))
+    assert len(heard) == scores.stats["batches"] > 1
+    assert [m["batches"] for *_, m in heard] == list(range(1, len(heard) + 1))
+    assert [d for d, _, _ in heard] == sorted(d for d, _, _ in heard)
+    assert heard[-1][:2] == (scores.stats["rows"], scores.stats["rows"])
