@@ -26,17 +26,21 @@ def _range(call, p):
     return lambda ext: top(cells, ext) - bottom(cells, ext)
 
 
+def _ordered_keys(cells, name: str):
+    try:
+        keys = np.array([float(k[0]) for k in cells.keys])
+    except (TypeError, ValueError):
+        raise MeasureEvalError(f"{name}({cells.label}): the 'by' key must be numeric (an ordered "
+                               f"axis), got {cells.keys[0][0]!r}") from None
+    return keys, np.argsort(keys, kind="stable")
+
+
 def _argmax(call, p):
     """The key (an axis value: checkpoint, layer, tokens) whose group mean is largest; the
     first such key on ties."""
     cells = p.cells(call.args[0])
     p.record(cells)
-    try:
-        keys = np.array([float(k[0]) for k in cells.keys])
-    except (TypeError, ValueError):
-        raise MeasureEvalError(f"argmax({cells.label}): the 'by' key must be numeric (an ordered "
-                               f"axis), got {cells.keys[0][0]!r}") from None
-    order = np.argsort(keys, kind="stable")
+    keys, order = _ordered_keys(cells, "argmax")
 
     def run(ext):
         means, freq = cellmath.groups(cells, ext)
@@ -46,11 +50,29 @@ def _argmax(call, p):
     return run
 
 
+def _first_reaching(call, p):
+    """The smallest key (e.g. tokens) whose group mean reaches `level`; undefined (NaN) when
+    none does, so a resample that never reaches it gives no value."""
+    cells = p.cells(call.args[0])
+    p.record(cells)
+    keys, order = _ordered_keys(cells, "first_reaching")
+    level = float(call.kwarg("level").value)
+
+    def run(ext):
+        means, freq = cellmath.groups(cells, ext)
+        reached = (freq[:, order] > 0) & (np.nan_to_num(means[:, order], nan=-np.inf) >= level)
+        first = reached.argmax(axis=1)
+        return np.where(reached.any(axis=1), keys[order][first], np.nan)
+    return run
+
+
 def _one_key(call):
     arg = call.args[0]
     if len(arg.by) != 1:
-        return (call.func.offset, "argmax returns the key with the largest group mean: it needs "
-                "'by' and one key", "e.g. argmax(score.correct by checkpoint)")
+        name = call.func.text
+        return (call.func.offset, f"{name} reads a curve over an ordered axis: it needs 'by' and "
+                "one key", f"e.g. {name}(score.correct by checkpoint"
+                + (", level=0.6)" if name == "first_reaching" else ")"))
     return None
 
 
@@ -68,4 +90,7 @@ FUNCTIONS = [
              _range),
     function("argmax", 1, "aggregate", "The `by` key (an ordered axis, e.g. checkpoint) whose group "
              "mean is largest.", _argmax, check=_one_key),
+    function("first_reaching", 1, "aggregate", "The first `by` key (an ordered axis, e.g. tokens) "
+             "whose group mean reaches `level`.", _first_reaching, kwargs={"level": "number"},
+             required=("level",), check=_one_key),
 ]

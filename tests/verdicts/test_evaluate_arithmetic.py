@@ -8,6 +8,12 @@ from specc.compiler.measure import parse_measure
 from specc.verdicts import FrameTables, MeasureEvalError, PreparedMeasure
 
 
+def _first(curve: pd.Series, level: float) -> float:
+    """The first index of a curve (sorted by its index) whose value reaches `level`, else NaN."""
+    hit = curve.sort_index()[lambda c: c >= level]
+    return float(hit.index[0]) if len(hit) else float("nan")
+
+
 @pytest.fixture(scope="module")
 def frame():
     rng = np.random.default_rng(3)
@@ -41,17 +47,20 @@ def _est(frame, text, unit="item"):
     ("range(s.acc)", lambda f: np.ptp(f.acc)),
     ("argmax(s.acc by checkpoint)", lambda f: f.groupby("checkpoint").acc.mean().idxmax()),
     ("mean(s.acc) where checkpoint == last", lambda f: f[f.checkpoint == 400].acc.mean()),
+    ("first_reaching(s.acc by checkpoint, level=0.6)", lambda f: _first(f.groupby("checkpoint").acc.mean(), 0.6)),
+    ("first_reaching(s.acc by checkpoint, level=0.95)", lambda f: _first(f.groupby("checkpoint").acc.mean(), 0.95)),
     ("mean(s.acc where checkpoint == first)", lambda f: f[f.checkpoint == 100].acc.mean()),
     ("mean(s.acc) where checkpoint < last", lambda f: f[f.checkpoint < 400].acc.mean()),
 ])
 def test_estimates(frame, text, expected):
-    assert _est(frame, text) == pytest.approx(float(expected(frame)), rel=1e-12)
+    assert _est(frame, text) == pytest.approx(float(expected(frame)), rel=1e-12, nan_ok=True)
 
 
 @pytest.mark.parametrize("text, expected", [
     ("mean(s.logp_good - s.logp_bad)", lambda f: (f.logp_good - f.logp_bad).mean()),
     ("range(s.acc by cond)", lambda f: np.ptp(f.groupby("cond").acc.mean())),
     ("argmax(s.acc by checkpoint)", lambda f: f.groupby("checkpoint").acc.mean().idxmax()),
+    ("first_reaching(s.acc by checkpoint, level=0.6)", lambda f: _first(f.groupby("checkpoint").acc.mean(), 0.6)),
 ])
 def test_a_resample_equals_the_materialised_resample(frame, text, expected):
     """Weights from one bootstrap draw of items == the measure on the rows it repeats."""
