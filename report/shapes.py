@@ -27,8 +27,8 @@ def correlation_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict
     if any(s is None for s in sides):
         return None, None
     (a, a_label), (b, b_label) = sides
-    joined = a.join(b, how="inner", lsuffix="_x", rsuffix="_y")
-    joined.columns = ["x", "y"]
+    a.columns, b.columns = ["x"], ["y"]
+    joined = a.join(b, how="inner")
     if len(joined) < 2:
         return None, None
     key = ", ".join(k.text for k in call.args[0].by)
