@@ -115,7 +115,8 @@ def not_tested_result(plan, hid: str, reason: str, demoted: dict[str, str] | Non
     return HypothesisResult(id=hid, statement=h.statement, kind=kind, measure=h.measure_text,
                             expect=str(h.expect), status=NOT_TESTED, rule=h.rule_for(kind),
                             reason=reason, gate=str(h.gate) if h.gate else None, reads=list(h.reads),
-                            demoted=demoted.get(hid), unit=h.unit)
+                            demoted=demoted.get(hid), unit=h.unit,
+                                  unit_inferred=h.unit_inferred)
 
 
 def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None,

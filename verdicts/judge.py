@@ -40,7 +40,8 @@ def judge(plan: Any, tables: Any, hids: list[str], unavailable: dict[str, str] |
                                   INCONCLUSIVE, hyp.rule_for(kind),
                                   gate=str(hyp.gate) if hyp.gate else None, reads=list(hyp.reads),
                                   family=phase if kind == "confirmatory" else None,
-                                  demoted=demoted.get(hid), unit=hyp.unit)
+                                  demoted=demoted.get(hid), unit=hyp.unit,
+                                  unit_inferred=hyp.unit_inferred)
         results[hid] = result
         missing = [s for s in hyp.reads if s in unavailable]
         if missing:

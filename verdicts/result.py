@@ -53,6 +53,7 @@ class HypothesisResult:
     family: int | None = None    # the phase whose confirmatory hypotheses were corrected together
     demoted: str | None = None   # why a confirmatory hypothesis is reported as exploratory
     unit: str | None = None      # the resampling unit (declared or inferred by the compiler)
+    unit_inferred: bool = False  # the spec left the unit out: the compiler chose it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -58,4 +58,6 @@ def test_a_stageless_spec_runs_without_ray(project, published, monkeypatch):
     assert h2.estimate == pytest.approx(diff.mean())
     assert h2.test.p == pytest.approx(stats.ttest_1samp(diff, 0, alternative="greater").pvalue)
     assert h1.status == "supported" and h2.status == "supported"
-    assert (project.root / "reports" / "runtime-test" / "results.md").is_file()
+    assert h1.unit_inferred and h2.unit_inferred          # neither spec entry names a unit
+    report = (project.root / "reports" / "runtime-test" / "results.md").read_text()
+    assert "over 20 UID units (unit inferred)" in report
