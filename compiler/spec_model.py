@@ -222,7 +222,10 @@ class Resources(Strict):
     workers: int | None = Field(None, gt=0, description=(
         "Data-parallel workers of a CPU stage (gloo backend): for tests and CPU clusters. A GPU "
         "stage has one worker per GPU (its world size is `gpus`)."))
-    sharding: Literal["auto", "none", "full", "hybrid"] = Field("auto", description=(
+    # The default is left out of dumps (exclude_if), so locks frozen before this field existed
+    # keep their hash; an explicit choice is frozen like any other resource.
+    sharding: Literal["auto", "none", "full", "hybrid"] = Field("auto", exclude_if=lambda v: v == "auto",
+                                                              description=(
         "With several workers: none = DDP (each holds the whole model), full = FSDP FULL_SHARD "
         "(weights, gradients and optimiser state split over all workers), hybrid = FSDP "
         "HYBRID_SHARD (split within a node, replicated across nodes), auto = none when the "
