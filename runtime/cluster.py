@@ -7,8 +7,13 @@ user's terminal; specc shuts it down at the end. `--address auto` or
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
+import signal
+import tempfile
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,6 +122,35 @@ def _fits(shape: Shape, node: dict[str, float]) -> bool:
             and (not shape.memory or shape.memory <= node.get("memory", 0)))
 
 
+@contextlib.contextmanager
+def _working_directory(folder: str):
+    """Start Ray from an empty private folder. Ray puts the driver's working directory first
+    on every worker's `sys.path` (and an embedded Ray's workers start in it): from a checkout
+    of specc, its `specc/` folder (without the subpackages that `package-dir` maps in) would
+    shadow the installed package and every worker would die importing `specc.runtime`.
+    An empty folder also means no relative name (`hub: gpt2`) ever finds a local folder."""
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+@contextlib.contextmanager
+def _keep_sigterm_handler():
+    """`ray.init` replaces the SIGTERM handler with its own, which prints pages of C++ stack
+    (`logging.cc`) and aborts: the driver's handler (SIGTERM stops a run like Ctrl-C,
+    closing the ledger's rows and shutting Ray down) is put back afterwards."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 class RayCluster:
     """The Ray a run uses: `start()` it, read its nodes, `stop()` it (embedded only)."""
 
@@ -125,6 +159,7 @@ class RayCluster:
         self.num_cpus = num_cpus
         self.embedded = address is None
         self.owned = False   # True when this object started Ray (and so stops it)
+        self.workdir: str | None = None   # the empty folder Ray was started from
 
     def start(self) -> None:
         import ray
@@ -134,13 +169,15 @@ class RayCluster:
         logging.getLogger("ray").setLevel(logging.ERROR)
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         self.owned = self.embedded
-        if self.embedded:
-            ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.ERROR, configure_logging=True)
-            return
-        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-        ray.init(address=self.address, log_to_driver=False, logging_level=logging.ERROR,
-                 runtime_env={"env_vars": env} if env else None)
+        self.workdir = tempfile.mkdtemp(prefix="specc-workers-")
+        with _keep_sigterm_handler(), _working_directory(self.workdir):
+            if self.embedded:
+                ray.init(address="local", num_cpus=self.num_cpus, include_dashboard=False,
+                         log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
+                return
+            env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+            ray.init(address=self.address, log_to_driver=False, logging_level=logging.ERROR,
+                     runtime_env={"env_vars": env} if env else None)
 
     def nodes(self) -> list[dict[str, float]]:
         import ray
@@ -154,3 +191,5 @@ class RayCluster:
         import ray
         if self.owned and ray.is_initialized():
             ray.shutdown()
+        if self.workdir:  # (a joined cluster's workers only had it on their sys.path)
+            shutil.rmtree(self.workdir, ignore_errors=True)

@@ -6,7 +6,10 @@ concurrent-writer locking to get wrong. Writes are grouped: the scheduler calls
 keeps a 1,000-task run from paying 1,000 fsyncs.
 
 A run whose driver died (kill -9) stays `running` in the file; readers show it
-as `interrupted` when its process is gone.
+as `interrupted` when its process is gone, and the next run to open the ledger
+closes its rows for good (run, tasks and attempts `interrupted`): no row is left
+`running` by a run that is over. A ledger deleted while a run writes to it is
+reported (`LedgerLost`) instead of writing on into a file nobody can open.
 """
 from __future__ import annotations
 
@@ -46,6 +49,10 @@ CREATE INDEX IF NOT EXISTS tasks_by_spec_task ON tasks (task_id, run_id);
 FINAL = ("succeeded", "failed", "interrupted")
 
 
+class LedgerLost(OSError):
+    """The ledger file was deleted or replaced while a run was writing to it."""
+
+
 class Ledger:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -59,15 +66,31 @@ class Ledger:
         if "progress" not in columns:  # a ledger written before tasks reported progress
             self.db.execute("ALTER TABLE tasks ADD COLUMN progress TEXT")
         self._pending: list[tuple[str, tuple]] = []
+        self._inode = _inode(self.path)   # to notice the file being deleted under us
+        self.lost = False
+
+    def _check_file(self) -> None:
+        """Raise LedgerLost (once) when the file is gone or another file took its place:
+        SQLite would write on into the deleted file and the run's record would vanish."""
+        if self.lost:
+            return
+        if _inode(self.path) != self._inode:
+            self.lost = True
+            raise LedgerLost(f"the ledger {self.path} was deleted during the run: this run's record is "
+                             "lost (its artifacts are in the store; `specc run` again records a new run)")
 
     def close(self) -> None:
-        self.flush()
-        self.db.close()
+        try:
+            if not self.lost:
+                self.flush()
+        finally:
+            self.db.close()
 
     # -- writing (driver only) --------------------------------------------------------
 
     def start_run(self, plan, store: str, address: str | None, argv: Iterable[str]) -> str:
         from specc import __version__
+        self.close_dead_runs()
         run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
         self.db.execute(
             "INSERT INTO runs (id, spec, name, profile, spec_hash, started, status, pid, host, address,"
@@ -116,8 +139,12 @@ class Ledger:
                               (run_id, task_id, model, worker, seconds)))
 
     def flush(self) -> None:
+        if self.lost:
+            self._pending.clear()
+            return
         if not self._pending:
             return
+        self._check_file()
         pending, self._pending = self._pending, []
         self.db.execute("BEGIN")
         try:
@@ -129,9 +156,37 @@ class Ledger:
         self.db.execute("COMMIT")
 
     def end_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
+        """Close the run; any task or attempt row still `running` (an interrupt, a crash of
+        the driver's loop) is closed as `interrupted` in the same transaction."""
+        if self.lost:
+            return
         self.flush()
-        self.db.execute("UPDATE runs SET ended=?, status=?, summary=? WHERE id=?",
-                        (time.time(), status, json.dumps(summary), run_id))
+        self._close_rows([run_id], status, summary)
+
+    def close_dead_runs(self) -> list[str]:
+        """Close the rows of runs whose driver died (kill -9) without closing them."""
+        rows = self.db.execute("SELECT id, pid, host FROM runs WHERE status='running'").fetchall()
+        dead = [r["id"] for r in rows if not _alive(r["pid"], r["host"])]
+        if dead:
+            self._close_rows(dead, "interrupted", None)
+        return dead
+
+    def _close_rows(self, run_ids: list[str], status: str, summary: dict[str, Any] | None) -> None:
+        now = time.time()
+        self.db.execute("BEGIN")
+        try:
+            for run_id in run_ids:
+                self.db.execute("UPDATE attempts SET status='interrupted', ended=coalesce(ended, ?)"
+                                " WHERE run_id=? AND status='running'", (now, run_id))
+                self.db.execute("UPDATE tasks SET status='interrupted', ended=coalesce(ended, ?)"
+                                " WHERE run_id=? AND status='running'", (now, run_id))
+                self.db.execute("UPDATE runs SET ended=coalesce(ended, ?), status=?,"
+                                " summary=coalesce(?, summary) WHERE id=?",
+                                (now, status, None if summary is None else json.dumps(summary), run_id))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # -- reading ----------------------------------------------------------------------
 
@@ -182,6 +237,14 @@ class Ledger:
             " WHERE r.spec = ? ORDER BY r.started", (str(Path(spec_path).resolve()),)).fetchall()
         return {r["task_id"]: {"key": r["key"], "parts": json.loads(r["parts"] or "{}"),
                                "status": r["status"]} for r in rows}
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _with_liveness(run: dict[str, Any]) -> dict[str, Any]:

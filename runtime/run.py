@@ -35,7 +35,11 @@ from .task_logs import TaskLogs, logs_folder
 
 
 class RunSetupError(Exception):
-    """The run cannot start: a store specc cannot open, a cluster it cannot reach."""
+    """The run cannot start: a lock it cannot read, a store it cannot open, a cluster it cannot reach."""
+
+
+class RunEnvironmentError(RunSetupError):
+    """The run cannot start for the machine's reasons (store, cluster): exit 1, not 2."""
 
 
 @dataclass
@@ -69,6 +73,10 @@ class RunResult:
 
 def specc_dir(plan) -> Path:
     return repository_root(Path(plan.path).resolve().parent) / ".specc"
+
+
+def store_default(plan) -> str:
+    return default_store_uri(specc_dir(plan).parent)
 
 
 def open_store(plan, uri: str | None, create: bool = True) -> ArtifactStore:
@@ -130,7 +138,11 @@ def run_plan(plan, options: RunOptions, progress_factory: Callable | None = None
     try:
         store = open_store(plan, options.store)
     except (ImportError, ValueError, OSError) as exc:  # e.g. "Install s3fs to access S3"
-        raise RunSetupError(f"cannot open the store {options.store!r}: {exc}") from exc
+        from specc.faults import environment_fault
+        hint = environment_fault(exc) if isinstance(exc, OSError) else None
+        raise RunEnvironmentError(f"cannot open the store {options.store or store_default(plan)!r}: "
+                                  f"{hint or exc}") from exc
+    store.clean_stale_tmp()   # left by killed writers (a live writer's lease keeps its own)
     demoted = demoted_hypotheses(plan)
     if judge is None:
         decided: dict[str, float] = {}   # the family's p-values, phase after phase
@@ -228,7 +240,7 @@ class _Run:
         try:
             self.cluster.start()
         except (ConnectionError, TimeoutError, ValueError) as exc:
-            raise RunSetupError(f"cannot reach Ray at {self.options.address!r}: {exc}") from exc
+            raise RunEnvironmentError(f"cannot reach Ray at {self.options.address!r}: {exc}") from exc
         self.timings["ray_start"] = time.perf_counter() - mark
         # Every stage that may still run (gated ones too) must fit: fail before anything runs.
         check_feasible(self._remaining_shapes(), self.cluster.nodes())
@@ -269,7 +281,7 @@ class _Run:
 
     def _run_tasks(self, todo: list[int]) -> None:
         from .local import LocalScheduler, check_local, use_local
-        from .scheduler import Scheduler
+        from .scheduler import Scheduler, WorkerStartError
         shapes = [self.shapes[self.plan.tasks[i].stage] for i in todo]
         # In this process when asked, or for a lone CPU task (Ray's start would dominate it).
         local = self.cluster is None and use_local(self.options.executor, self.options.address, todo, shapes)
@@ -290,7 +302,10 @@ class _Run:
                                   self.cluster.total(), self.options.max_parallel, self.options.retries,
                                   on_event=event, logs=logs)
         mark = time.perf_counter()
-        outcomes = scheduler.run()
+        try:
+            outcomes = scheduler.run()
+        except WorkerStartError as exc:   # the machine's installation, not the spec
+            raise RunEnvironmentError(str(exc)) from exc
         self.timings["tasks"] = self.timings.get("tasks", 0.0) + time.perf_counter() - mark
         for i, outcome in sorted(outcomes.items()):
             self.book.finish(i, outcome.status, outcome.reason)

@@ -11,11 +11,16 @@
   elsewhere: 50 evaluations of one checkpoint load it once.
 * An op's error fails its task and skips everything downstream; a dead worker
   (Ray system failure) is replaced and its task retried up to `retries` times.
+* A worker that fails to start (its constructor raised: a module it cannot import, a
+  broken installation) shows the real exception and traceback, in the message and the
+  ledger; the same start failure `START_FAILURES` times in a row stops the run with it
+  (`WorkerStartError`) instead of retrying every task against a broken worker.
 
 Only the driver writes the ledger, once per round (`Ledger.flush`).
 """
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -30,6 +35,29 @@ FLUSH_EVERY = 0.1      # seconds between ledger transactions while tasks finish 
 # batch taking about this long), so Ray's per-call cost does not dominate tiny tasks.
 BATCH_SECONDS = 0.05
 MAX_BATCH = 64
+START_FAILURES = 3     # identical worker start failures in a row that stop the run
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class WorkerStartError(RuntimeError):
+    """Workers cannot start: the same constructor failure, again and again."""
+
+    def __init__(self, message: str, traceback: str):
+        super().__init__(message)
+        self.traceback = traceback
+
+
+def death_cause(exc: BaseException) -> tuple[str, str | None, bool]:
+    """(one line, full text, whether the worker failed to start) of a dead worker's error.
+
+    Ray reports a constructor's exception as "The actor died because of an error raised in
+    its creation task ..." with the traceback in the message: the last line is the cause."""
+    text = _ANSI.sub("", str(exc))
+    if getattr(exc, "_actor_init_failed", False) or "error raised in its creation task" in text:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return f"worker failed to start: {lines[-1] if lines else type(exc).__name__}", text, True
+    first = text.splitlines()[0] if text else ""
+    return f"worker died: {type(exc).__name__}: {first}", None, False
 
 def _system_errors() -> tuple[type[BaseException], ...]:
     import ray.exceptions as rex
@@ -71,6 +99,7 @@ class Scheduler:
         self.polls: dict[Any, Slot] = {}         # ObjectRef of a worker's report -> the worker
         self.polled: dict[int, float] = {}       # id(slot) -> when it was last asked
         self.by_id = {self.tasks[i].id: i for i in todo}
+        self.start_failure: tuple[str, int] = ("", 0)   # the last start failure and its repeats
 
         self.outcomes: dict[int, Outcome] = {}
         self.attempts: dict[int, int] = {}       # Ray calls that carried the task
@@ -305,11 +334,15 @@ class Scheduler:
         try:
             results = ray.get(ref)
         except self.errors as exc:
+            error, text, at_start = death_cause(exc)
             if slot.culprit is None:  # the oldest call's first task was running when it died
                 slot.culprit = slot.batches[0][0]
             slot.batches.remove(batch)
             self._kill(slot)  # its other calls in flight fail too, and are retried the same way
-            error = f"worker died: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            if at_start:
+                self._start_failed(batch, error, text)
+                return
+            self.start_failure = ("", 0)
             for i in batch:
                 self._log_end(i, None, error)
                 self._lost(i, error, charged=i == slot.culprit)
@@ -324,8 +357,27 @@ class Scheduler:
                 self._finish(i, "failed", error)
             return
         slot.batches.remove(batch)
+        self.start_failure = ("", 0)   # a worker that answers started fine
         for i, result in zip(batch, results):
             self._record(i, slot, result)
+
+    def _start_failed(self, batch: list[int], error: str, text: str) -> None:
+        """A worker whose constructor raised: no task ran, none is charged; its tasks wait for
+        another worker. The same failure START_FAILURES times in a row stops the run."""
+        last, count = self.start_failure
+        count = count + 1 if error == last else 1
+        self.start_failure = (error, count)
+        for i in batch:
+            self._log_end(i, None, error)
+            self.ledger.attempt_ended(self.run_id, self.tasks[i].id, self.attempts[i], "failed", error, text)
+        if count >= START_FAILURES:
+            for i in batch:
+                self._finish(i, "failed", error)
+            raise WorkerStartError(f"{error} ({count} workers in a row failed to start the same way; "
+                                   "`specc status --errors` has the traceback)", text)
+        for i in batch:
+            self.emit("retry", i, {"error": error})
+            self._make_ready(i)
 
     def _lost(self, i: int, error: str, charged: bool) -> None:
         """A task whose worker died: retried; only the task that was running pays an attempt

@@ -17,6 +17,8 @@ a result.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -24,7 +26,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 MANIFEST = "manifest.json"
 TMP = ".tmp"
@@ -141,6 +143,54 @@ class ArtifactStore:
             f.write(data.encode())
         shutil.rmtree(folder, ignore_errors=True)
         return manifest
+
+    # -- leases: one writer per key across runs sharing this store ---------------------------
+
+    @contextlib.contextmanager
+    def lease(self, key: str) -> Iterator[None]:
+        """Hold the key's lease (waiting for it): an exclusive lock on `ab/<key>.lease`, beside
+        the key's folder. Two runs on one store never make the same key twice: the second
+        waits, then finds the artifact. The operating system drops the lock when its process
+        dies, so a killed worker never leaves a key locked. Object stores have no locks:
+        there, concurrent runs may both make a key (the first commit wins)."""
+        if not self.local:
+            yield
+            return
+        fd = self._lease_fd(key)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)   # closing releases the lock
+
+    def _lease_fd(self, key: str) -> int:
+        path = Path(self.path(key) + ".lease")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
+    def clean_stale_tmp(self) -> int:
+        """Remove work-in-progress folders (`.tmp/<key>-<id>`) that no live writer holds: left
+        by a killed worker. A folder whose key is leased is being written now; it stays."""
+        if not self.local:
+            return 0
+        removed = 0
+        tmp = Path(self.root, TMP)
+        for entry in sorted(tmp.iterdir()) if tmp.is_dir() else []:
+            key = entry.name.rsplit("-", 1)[0]
+            if len(key) != 64:
+                continue
+            fd = self._lease_fd(key)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue   # a writer holds it
+            try:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+            finally:
+                os.close(fd)
+        return removed
 
     def resume_folder(self, key: str) -> Path:
         """A local folder that survives a task's failed attempts (and a killed run), for

@@ -117,6 +117,14 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
     from .store import ArtifactStore
     store = stores.get(payload.store) or stores.setdefault(payload.store, ArtifactStore(payload.store))
     op = OPS.get(payload.op)
+    with store.lease(payload.key):  # concurrent runs on one store: one of them makes each key
+        if store.has(payload.key):  # made by another run while this one waited for the lease
+            result.update(status="succeeded", ended=time.time(), shared=True)
+            return
+        _make(payload, op, store, cache, result)
+
+
+def _make(payload: TaskPayload, op, store, cache: ModelCache, result: dict[str, Any]) -> None:
     if payload.produces == "model" and cache.models:
         cache.models.clear()  # training builds its own copy: free the device for it
         _free_device_memory()
@@ -221,6 +229,9 @@ class TaskWorker:
     CONCURRENCY_GROUPS = {"report": 1}
 
     def __init__(self, capacity: int = 1):
+        # The op registry (and SPECC_PLUGINS) loads now: a worker that cannot import it fails
+        # to start, with its real exception, instead of failing every task it is given.
+        import specc.ops  # noqa: F401
         self.cache = ModelCache(capacity)
         self.stores: dict = {}
         self.reporter = TaskReporter()

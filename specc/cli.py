@@ -6,6 +6,7 @@ Never a traceback for a user's mistake.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -178,7 +179,26 @@ def _print_cache(compiled, store_uri: Optional[str], every_task: bool) -> None:
             out.print(f"{t.key[:12]}  {state}  {t.id}" + (f"  ({s.reason})" if s.reason else ""), markup=False)
 
 
+def _stops_on_sigterm(command):
+    """SIGTERM stops the command like Ctrl-C (Ray shut down, the ledger's rows closed as
+    interrupted), then exits 128 + 15 with one line, never Ray's C++ stack dump."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from specc import faults
+        faults.terminate_like_interrupt()
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, faults.Terminated) else (faults.received or [0])[-1]
+            if not signum:
+                raise
+            err.print("terminated")
+            raise typer.Exit(128 + signum) from None
+    return wrapper
+
+
 @app.command()
+@_stops_on_sigterm
 def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[str] = ProfileOpt,
         data_root: Optional[List[str]] = RootOpt, store: Optional[str] = StoreOpt,
         address: Optional[str] = typer.Option(None, "--address", help="Join a Ray cluster: auto or "
@@ -195,7 +215,7 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
     """Run a spec: execute every task not already in the store, on Ray (or in this process)."""
     from specc.runtime.cluster import Infeasible
     from specc.runtime.progress import Progress
-    from specc.runtime.run import RunOptions, RunSetupError, run_plan
+    from specc.runtime.run import RunEnvironmentError, RunOptions, RunSetupError, run_plan
     compiled = _compile(spec, profile, data_root, _container_request(container, variant, engine, allow_image_change))
     # Power is checked before running only when the spec demands it (validate shows the rest).
     if compiled is None or (compiled.spec.decision.min_power is not None and not _design_check(compiled)):
@@ -220,7 +240,7 @@ def run(spec: Path = typer.Argument(..., help="Spec file."), profile: Optional[s
         result = run_plan(compiled, options, lambda p: Progress(p, out, live=False if plain else None))
     except (Infeasible, RunSetupError) as exc:
         err.print(f"{spec}: cannot run: {exc}", markup=False)
-        raise typer.Exit(EXIT_SPEC_ERROR)
+        raise typer.Exit(1 if isinstance(exc, RunEnvironmentError) else EXIT_SPEC_ERROR)
     for line in result.warnings:
         err.print(f"warning: {line}", markup=False)
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
@@ -445,16 +465,22 @@ def main() -> None:
         app(standalone_mode=True)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        from specc.faults import Terminated
+        err.print("terminated" if isinstance(exc, Terminated) else "interrupted")
+        sys.exit(128 + exc.signum if isinstance(exc, Terminated) else 130)
     except ImportError as exc:  # a module named in SPECC_PLUGINS: the user's setup, not a bug
         from specc.ops._op import PluginError
         if not isinstance(exc, PluginError):
             raise
         err.print(f"specc: {exc}", markup=False)
         sys.exit(EXIT_SPEC_ERROR)
-    except Exception as exc:  # a bug in specc, not in the spec
+    except Exception as exc:  # a bug in specc, not in the spec -- or the machine's fault
+        from specc.faults import EXIT_ENVIRONMENT, environment_fault
+        fault = environment_fault(exc)
+        if fault is not None:
+            err.print(f"specc: {fault}", markup=False)
+            sys.exit(EXIT_ENVIRONMENT)
         if os.environ.get("SPECC_DEBUG"):
             raise
         err.print(f"specc: internal error: {type(exc).__name__}: {exc} "
