@@ -35,6 +35,7 @@ at the `checkpoint` axis, and `history.parquet`: one row per logged optimiser st
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import random
 import shutil
@@ -276,9 +277,7 @@ def trl_args(config_cls: type, p: FinetuneParams, ctx: Any, **method: Any) -> An
         max_length=p.max_length, weight_decay=p.weight_decay,
         max_grad_norm=p.max_grad_norm if p.max_grad_norm is not None else 0.0,  # 0 = no clipping
         bf16=p.precision == "bf16", fp16=p.precision == "fp16",
-        # transformers 5's name for gradient checkpointing; setting it overrides TRL's default
-        # `gradient_checkpointing=True`, which then mirrors it
-        activation_checkpointing=p.gradient_checkpointing, use_cpu=ctx.device != "cuda",
+        **{checkpointing_arg(config_cls): p.gradient_checkpointing}, use_cpu=ctx.device != "cuda",
         seed=seed, data_seed=seed, **length, **parallel_knobs(p, ctx), **method)
     # `fit` saves checkpoints and the final model, so TRL should write nothing here (and
     # `fit` removes the folder if it did).
@@ -330,6 +329,14 @@ def parallel_knobs(p: FinetuneParams, ctx: Any) -> dict[str, Any]:
         knobs["fsdp_config"] = {"version": 2, "reshard_after_forward": True,
                                 "state_dict_type": "FULL_STATE_DICT"}
     return knobs
+
+
+def checkpointing_arg(config_cls: type) -> str:
+    """The config's name for gradient checkpointing. Recent transformers 5.x call it
+    `activation_checkpointing` (setting it overrides TRL's default `gradient_checkpointing=True`,
+    which then mirrors it); earlier 5.x releases (5.17 and before) only have `gradient_checkpointing`."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
 
 
 def _plain(value: Any) -> Any:

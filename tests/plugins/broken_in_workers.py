@@ -8,4 +8,6 @@ import sys
 if any("default_worker.py" in arg for arg in sys.argv):  # a Ray worker process
     raise ModuleNotFoundError("No module named 'specc.ops'", name="specc.ops")
 
-OPS = []
+from specc.ops import Cost, Op, OpParams  # noqa: E402
+
+OP = Op("broken.noop", 1, OpParams, "table", lambda p, c: Cost(), "Never runs: workers cannot import it.")
