@@ -52,6 +52,26 @@ def deviations(lock: Lock | Mapping[str, Any], plan,
                                  tuple(confirmatory)))
         else:
             out.append(Deviation(path, old, new, _design_effect(path, readers)))
+    out += _data_files(lock, plan, readers)
+    return out
+
+
+def _data_files(lock, plan, readers) -> list[Deviation]:
+    """A local data file whose content changed since the lock: a deviation naming the file."""
+    from .lock import data_file_digests
+    locked = lock.data_files if isinstance(lock, Lock) else lock.get("data_files")
+    if not locked:
+        return []   # a lock from before data digests were recorded
+    now = data_file_digests(plan)
+    out = []
+    for name in sorted({*locked, *now}):
+        for file in sorted({*locked.get(name, {}), *now.get(name, {})}):
+            old, new = locked.get(name, {}).get(file), now.get(name, {}).get(file)
+            if old != new:
+                what = "changed since the lock" if old and new else ("added" if new else "removed")
+                out.append(Deviation(f"data.{name}: {file}", old and f"sha256 {old[:12]}",
+                                     new and f"sha256 {new[:12]}",
+                                     f"data file {what}; {_design_effect(f'data.{name}', readers)}"))
     return out
 
 

@@ -8,6 +8,17 @@ no result, so it must not count as a deviation.
 
 An existing lock is never overwritten silently: freezing a different spec
 raises `LockExists`; `amend` records the change with a reason.
+
+Integrity: reading a lock checks that its `hash` is the hash of its content, that
+the amendments form a chain (each one's `previous_hash` is the hash before it,
+from `frozen_hash` to the current one), and that its `seal` — a sha256 over the
+whole lock but the seal — matches. Any hand edit (a threshold, a removed or
+rewritten amendment, a data digest) is `LockTampered`, which `specc run` refuses.
+This catches edits, not forgery: whoever recomputes every hash can rewrite a lock,
+and the git history of the lock file is the record against that.
+
+The lock also records the sha256 of every local data file (`data_files`): a file
+changed after freezing is a deviation that names it.
 """
 from __future__ import annotations
 
@@ -32,6 +43,10 @@ class LockExists(LockError):
     pass
 
 
+class LockTampered(LockError):
+    """The lock's hashes do not match its content: it was edited by hand."""
+
+
 @dataclass
 class Lock:
     path: Path
@@ -44,11 +59,19 @@ class Lock:
     content: dict[str, Any]
     profile: str | None = None
     amendments: list[dict[str, Any]] = field(default_factory=list)
+    frozen_hash: str | None = None          # the hash when first frozen (the chain's start)
+    data_files: dict[str, dict[str, str]] | None = None   # source -> file -> sha256
+    after_results: dict[str, Any] | None = None   # frozen when the ledger already held results
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": LOCK_FORMAT, "spec": self.spec, "hash": self.hash, "frozen_at": self.frozen_at,
-                "commit": self.commit, "dirty": self.dirty, "specc_version": self.specc_version,
-                "profile": self.profile, "content": self.content, "amendments": self.amendments}
+        out = {"format": LOCK_FORMAT, "spec": self.spec, "hash": self.hash, "frozen_at": self.frozen_at,
+               "commit": self.commit, "dirty": self.dirty, "specc_version": self.specc_version,
+               "profile": self.profile, "content": self.content, "amendments": self.amendments,
+               "frozen_hash": self.frozen_hash or self.hash, "data_files": self.data_files or {}}
+        if self.after_results:
+            out["after_results"] = self.after_results
+        out["seal"] = seal(out)
+        return out
 
     def summary(self) -> dict[str, Any]:
         """What results.json records about the lock (no content)."""
@@ -88,6 +111,51 @@ def content_hash(content: dict[str, Any]) -> str:
     return sha256_text(canonical_json(content))
 
 
+def seal(lock_dict: dict[str, Any]) -> str:
+    """sha256 over the whole lock but its seal: any edit anywhere changes it."""
+    return sha256_text(canonical_json({k: v for k, v in lock_dict.items() if k != "seal"}))
+
+
+def verify(path: Path, data: dict[str, Any]) -> None:
+    """Raise LockTampered when the lock's hashes do not match what it holds."""
+    def tampered(what: str) -> LockTampered:
+        return LockTampered(f"{path}: {what}: the lock was edited by hand. Restore it from git; change "
+                            "a pre-registration only with `specc prereg SPEC --amend --reason \"...\"`")
+    actual = content_hash(data["content"])
+    if actual != data["hash"]:
+        raise tampered(f"its hash {data['hash'][:12]} is not the hash of its content ({actual[:12]})")
+    expected = data.get("frozen_hash") or (data["amendments"][0]["previous_hash"] if data.get("amendments")
+                                           else data["hash"])
+    for i, amendment in enumerate(data.get("amendments") or [], start=1):
+        if amendment.get("previous_hash") != expected:
+            raise tampered(f"amendment {i} follows hash {str(amendment.get('previous_hash'))[:12]}, "
+                           f"not {expected[:12]} (an amendment was removed or rewritten)")
+        expected = amendment.get("hash")
+    if expected != data["hash"]:
+        raise tampered(f"the last amendment leads to hash {str(expected)[:12]}, not {data['hash'][:12]} "
+                       "(an amendment was removed)")
+    if "seal" in data and seal(data) != data["seal"]:
+        raise tampered("its seal does not match (a field was changed)")
+
+
+def data_file_digests(plan) -> dict[str, dict[str, str]]:
+    """sha256 of every local data file, per source, by path relative to the spec's folder."""
+    import os
+    from ..compiler.datafiles import file_facts
+    spec_dir = Path(plan.path).resolve().parent
+    out: dict[str, dict[str, str]] = {}
+    for name, info in sorted(plan.data.items()):
+        if info.kind == "hf" and not info.files:
+            continue
+        kind = "bytes" if info.kind == "hf" else info.kind
+        files = {}
+        for f in info.files:
+            if Path(f).is_file():
+                files[os.path.relpath(f, spec_dir)] = file_facts(Path(f), kind).sha256
+        out[name] = files
+    return out
+
+
 def diff(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     """(dotted path, old, new) for every difference; dicts recurse, lists compare whole.
     An absent key reads as None."""
@@ -120,10 +188,15 @@ def read_lock(where: str | Path, name: str | None = None) -> Lock | None:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != LOCK_FORMAT:
             raise LockError(f"{path}: lock format {data.get('format')!r} is not {LOCK_FORMAT}")
+        verify(path, data)
         return Lock(path=path, spec=data["spec"], hash=data["hash"], frozen_at=data["frozen_at"],
                     commit=data.get("commit"), dirty=data.get("dirty"),
                     specc_version=data["specc_version"], content=data["content"],
-                    profile=data.get("profile"), amendments=list(data.get("amendments") or []))
+                    profile=data.get("profile"), amendments=list(data.get("amendments") or []),
+                    frozen_hash=data.get("frozen_hash"), data_files=data.get("data_files"),
+                    after_results=data.get("after_results"))
+    except LockError:
+        raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LockError(f"{path}: not a readable lock file ({exc}); restore it from git "
                         "rather than deleting it") from exc
@@ -139,7 +212,8 @@ def _spec_name(spec_path: Path) -> str:
 
 
 def freeze(plan, spec_path: str | Path, now: datetime | None = None, commit: str | None = None,
-           *, dirty: bool | None = None, path: Path | None = None, profile: str | None = None) -> Lock:
+           *, dirty: bool | None = None, path: Path | None = None, profile: str | None = None,
+           after_results: dict[str, Any] | None = None) -> Lock:
     """Write a new lock for a compiled spec (`plan`). Same hash as an existing lock: returns it untouched.
     A different hash: LockExists, naming the file and the changed fields.
 
@@ -160,13 +234,15 @@ def freeze(plan, spec_path: str | Path, now: datetime | None = None, commit: str
     commit, dirty = _git(Path(spec_path), commit, dirty)
     from specc import __version__
     lock = Lock(path=path, spec=spec.name, hash=digest, frozen_at=utc_stamp(now), commit=commit,
-                dirty=dirty, specc_version=__version__, content=content, profile=profile)
+                dirty=dirty, specc_version=__version__, content=content, profile=profile,
+                frozen_hash=digest, data_files=data_file_digests(plan), after_results=after_results)
     _write(lock)
     return lock
 
 
 def amend(plan, spec_path: str | Path, reason: str, now: datetime | None = None,
-          commit: str | None = None, *, dirty: bool | None = None, path: Path | None = None) -> Lock:
+          commit: str | None = None, *, dirty: bool | None = None, path: Path | None = None,
+          after_results: dict[str, Any] | None = None) -> Lock:
     """Record an amendment: the lock takes the spec's current content and hash, keeps
     its original `frozen_at`, and lists what changed, when and why."""
     path = Path(path) if path else lock_path(spec_path, plan.spec.name)
@@ -181,10 +257,19 @@ def amend(plan, spec_path: str | Path, reason: str, now: datetime | None = None,
     if digest == lock.hash:
         return lock  # nothing changed: nothing to record
     commit, dirty = _git(Path(spec_path), commit, dirty)
-    lock.amendments.append({"at": utc_stamp(now), "reason": reason.strip(), "hash": digest,
-                            "previous_hash": lock.hash, "commit": commit, "dirty": dirty,
-                            "changes": [p for p, _, _ in diff(lock.content, content)]})
-    lock.hash, lock.content = digest, content
+    record = {"at": utc_stamp(now), "reason": reason.strip(), "hash": digest,
+              "previous_hash": lock.hash, "commit": commit, "dirty": dirty,
+              "changes": [p for p, _, _ in diff(lock.content, content)]}
+    if after_results:
+        record["after_results"] = after_results
+    lock.frozen_hash = lock.frozen_hash or (lock.amendments[0]["previous_hash"] if lock.amendments else lock.hash)
+    lock.amendments.append(record)
+    files = data_file_digests(plan)
+    record["changes"] += [f"data_files.{n}.{f}" for n in sorted({*files, *(lock.data_files or {})})
+                          for f in sorted({*files.get(n, {}), *(lock.data_files or {}).get(n, {})})
+                          if lock.data_files is not None
+                          and files.get(n, {}).get(f) != lock.data_files.get(n, {}).get(f)]
+    lock.hash, lock.content, lock.data_files = digest, content, files
     _write(lock)
     return lock
 

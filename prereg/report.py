@@ -25,15 +25,20 @@ CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "bh": "Benjamini
 def write_preregistration(plan, spec_path: str | Path, out_dir: str | Path | None = None,
                           amend_reason: str | None = None, now: datetime | None = None,
                           commit: str | None = None, *, lock_path: Path | None = None,
-                          dirty: bool | None = None) -> tuple[Path, Lock]:
+                          dirty: bool | None = None,
+                          after_results: dict[str, Any] | None = None) -> tuple[Path, Lock]:
     """Freeze (or, with `amend_reason`, amend) the lock, then render the report.
+    `after_results` (the ledger's runs of this spec, when there are any) is recorded in the
+    lock: a pre-registration written after results were seen says so.
 
     Raises lock.LockExists when a different lock is already frozen and no reason is given."""
     spec_path = Path(spec_path)
     if amend_reason is not None:
-        lock = amend(plan, spec_path, amend_reason, now, commit, dirty=dirty, path=lock_path)
+        lock = amend(plan, spec_path, amend_reason, now, commit, dirty=dirty, path=lock_path,
+                     after_results=after_results)
     else:
-        lock = freeze(plan, spec_path, now, commit, dirty=dirty, path=lock_path, profile=plan.profile)
+        lock = freeze(plan, spec_path, now, commit, dirty=dirty, path=lock_path, profile=plan.profile,
+                      after_results=after_results)
     repo = repository_root(spec_path.resolve().parent)
     out = Path(out_dir) if out_dir else repo / "reports" / plan.spec.name
     out.mkdir(parents=True, exist_ok=True)

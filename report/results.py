@@ -118,6 +118,10 @@ def report_run(run_id_prefix: str, repo_root: str | Path) -> Path:
         names = ", ".join(p.parent.name for p in found[:5]) + (" ..." if len(found) > 5 else "")
         raise ReportError(f"run {run_id_prefix!r} is ambiguous: {names}; give more of its id")
     results = load_results(found[0])
+    lock = (results.get("lock") or {}).get("path")
+    if lock and Path(lock).is_file():  # the lock the run was judged against: still intact?
+        from specc.prereg.lock import read_lock
+        read_lock(Path(lock))          # LockTampered when edited by hand since
     return render_results(results, Path(repo_root) / "reports" / results["spec"]["name"])
 
 

@@ -121,10 +121,10 @@ def _run(payload: TaskPayload, cache: ModelCache, stores: dict, result: dict[str
         if store.has(payload.key):  # made by another run while this one waited for the lease
             result.update(status="succeeded", ended=time.time(), shared=True)
             return
-        _make(payload, op, store, cache, result)
+        _make(payload, op, store, cache, result, state)
 
 
-def _make(payload: TaskPayload, op, store, cache: ModelCache, result: dict[str, Any]) -> None:
+def _make(payload: TaskPayload, op, store, cache: ModelCache, result: dict[str, Any], state=None) -> None:
     if payload.produces == "model" and cache.models:
         cache.models.clear()  # training builds its own copy: free the device for it
         _free_device_memory()

@@ -279,8 +279,14 @@ def prereg(spec: Path = typer.Argument(..., help="Spec file."), profile: Optiona
     compiled = _compile(spec, profile, data_root)
     if compiled is None or not _design_check(compiled):
         raise typer.Exit(EXIT_SPEC_ERROR)
+    after = _runs_with_results(compiled)
+    if after:
+        err.print(f"warning: {spec}: the ledger already holds {after['runs']} run(s) of this spec with "
+                  f"verdicts (latest {after['latest']}): this pre-registration comes after results were "
+                  "seen, and the lock records it", markup=False)
     try:
-        report, lock = write_preregistration(compiled, spec, amend_reason=reason if amend else None)
+        report, lock = write_preregistration(compiled, spec, amend_reason=reason if amend else None,
+                                             after_results=after)
     except LockError as exc:
         err.print(f"{spec}: {exc}", markup=False)
         raise typer.Exit(1)
@@ -289,11 +295,28 @@ def prereg(spec: Path = typer.Argument(..., help="Spec file."), profile: Optiona
               f"{lock.frozen_at}); report {report}", markup=False)
 
 
+def _runs_with_results(compiled) -> dict | None:
+    """The ledger's finished runs of this spec (each decided its hypotheses), or None."""
+    from specc.runtime.run import ledger_path
+    path = ledger_path(compiled)
+    if not path.exists():
+        return None
+    from specc.runtime.ledger import Ledger
+    ledger = Ledger(path)
+    try:
+        rows = ledger.db.execute("SELECT id FROM runs WHERE spec=? AND status IN ('succeeded', 'failed')"
+                                 " ORDER BY started", (str(Path(compiled.path).resolve()),)).fetchall()
+    finally:
+        ledger.close()
+    return {"runs": len(rows), "latest": rows[-1]["id"]} if rows else None
+
+
 @app.command()
 def report(run_id: str = typer.Argument(..., help="Run id or unique prefix (see `specc runs`)."),
            spec: Path = typer.Option(Path("."), "--in", help="A spec or folder inside the repository.")) -> None:
     """Re-render a run's results report from its stored results (nothing is recomputed)."""
     from specc.compiler.datafiles import repository_root
+    from specc.prereg.lock import LockError
     from specc.report.results import ReportError, report_run
     folder = spec if spec.is_dir() else spec.parent
     try:
@@ -301,6 +324,9 @@ def report(run_id: str = typer.Argument(..., help="Run id or unique prefix (see 
     except ReportError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1)
+    except LockError as exc:   # a lock edited by hand: no report rendered against it
+        err.print(f"specc report: {exc}", markup=False)
+        raise typer.Exit(EXIT_SPEC_ERROR)
     out.print(f"report: {path}", markup=False)
 
 

@@ -112,9 +112,11 @@ def test_stale_tmp_folders_are_cleaned_at_start_but_not_live_ones(project, ray_s
         folder.mkdir(parents=True)
         (folder / "half-written.bin").write_bytes(b"x" * 100)
     with store.lease("b" * 64):  # a writer of another run is busy with this one
-        project.run(fan_in("1"))
+        _, result = project.run(fan_in("1"))
+        assert result.ok, result.failed
         assert not stale.exists() and live.exists()
-    assert store.clean_stale_tmp() == 1 and not live.exists()
+    left = sorted(p.name for p in (project.root / ".specc" / "store" / ".tmp").iterdir())
+    assert store.clean_stale_tmp() == 1 and not live.exists(), left
 
 
 def test_a_ledger_deleted_mid_run_is_reported(project, ray_session):
