@@ -311,6 +311,9 @@ class Hypothesis(Strict):
     interval: Interval = Field(default_factory=Interval)
     test: Test | None = None
     when: str | None = Field(None, description="Gate, e.g. 'H1 is supported'.")
+    missing: Literal["error", "drop"] | None = Field(None, description=(
+        "Empty (NaN) or non-numeric values in a measured column: an error naming the file, column "
+        "and rows (the default), or `drop`: those rows are left out and counted in both reports."))
     assume: Assume | None = Field(None, description="The effect the design is planned for (power is "
                                                     "reported at it).")
 

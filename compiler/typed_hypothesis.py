@@ -39,6 +39,7 @@ class CompiledHypothesis:
     test: Any                                   # spec_model.Test or None
     alpha: float                                # the test's alpha, else decision.alpha
     rules: dict[str, str] = field(default_factory=dict, compare=False)  # kind -> rule in words
+    missing: str | None = None                  # empty values: None/"error" (an error) or "drop"
 
     @property
     def measure_text(self) -> str:
@@ -115,7 +116,7 @@ def compile_hypothesis(hid: str, hyp, decision, *, measure: Measure | None = Non
              for kind in ("confirmatory", "exploratory")}
     return CompiledHypothesis(hid, hyp.statement, hyp.kind, measure, expect, gate,
                               measure_reads(measure), unit, unit_inferred, interval, hyp.test,
-                              alpha, rules)
+                              alpha, rules, hyp.missing)
 
 
 def compile_hypotheses(spec) -> dict[str, CompiledHypothesis]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from .lock import Lock, confirmatory_content, diff
 
-DECIDING = ("measure", "expect", "interval", "test", "when", "kind")
+DECIDING = ("measure", "expect", "interval", "test", "when", "kind", "missing")
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ def _hypothesis(h, spec, plan) -> dict[str, Any]:
         test_text = f"{test.method}, {h.test_alternative}, alpha {h.alpha:g}{extra}"
     return {"id": h.id, "kind": h.kind, "statement": h.statement, "measure": h.measure_text,
             "expect": str(h.expect), "interval": interval, "test": test_text,
-            "gate": str(h.gate) if h.gate else None, "reads": sorted(reads), "rule": h.rule}
+            "gate": str(h.gate) if h.gate else None, "reads": sorted(reads), "rule": h.rule,
+            "missing": spec.hypotheses[h.id].missing if h.id in spec.hypotheses else None}
 
 
 class _NoSource:

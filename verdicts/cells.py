@@ -120,8 +120,29 @@ def row_values(node, rows: pd.DataFrame, label: str) -> pd.Series:
     raise MeasureEvalError(f"{label}: cannot evaluate {type(node).__name__} on rows")
 
 
+def missing_values(values: pd.Series, rows: pd.DataFrame, label: str, source: str, tables: Any) -> str:
+    """What an empty value error says: the column, where it lives (a data file, a stage's
+    table) and the rows, numbered like an editor's lines where there is one file."""
+    bad = [int(i) for i in rows.index[values.isna().to_numpy()]]
+    files = getattr(getattr(tables, "plan", None), "data", {}).get(source)
+    files = list(getattr(files, "files", ()) or ())
+    kind = getattr(getattr(getattr(tables, "plan", None), "data", {}).get(source), "kind", None)
+    if len(files) == 1 and kind in ("csv", "jsonl"):
+        where = f"{files[0]}, line{'s' if len(bad) > 1 else ''} "
+        numbers = [i + (2 if kind == "csv" else 1) for i in bad]
+    else:
+        where = (f"data source {source!r}" if files else f"stage {source!r}'s table") + ", row" + \
+                ("s " if len(bad) > 1 else " ")
+        numbers = [i + 1 for i in bad]
+    shown = ", ".join(map(str, numbers[:10])) + (f" … ({len(numbers)} in all)" if len(numbers) > 10 else "")
+    return (f"{label}: {len(bad)} empty or non-numeric value{'s' if len(bad) > 1 else ''} in {where}{shown}; "
+            "fix the data, or declare `missing: drop` on the hypothesis to leave such rows out (counted "
+            "in both reports)")
+
+
 def build_cells(arg: Arg, conds: list[Cond], tables: Any, unit: str, units: "UnitIndex",
-                by_override: tuple[str, ...] | None = None, by_row: bool = False) -> ArgCells:
+                by_override: tuple[str, ...] | None = None, by_row: bool = False,
+                missing: str = "error", dropped: dict[str, int] | None = None) -> ArgCells:
     source, column = arg.column.source, arg.column.column
     label = f"{source}.{column}" if arg.expr is None else format_measure(arg.expr)
     frame = tables.get(source)
@@ -134,6 +155,11 @@ def build_cells(arg: Arg, conds: list[Cond], tables: Any, unit: str, units: "Uni
     if not np.isfinite(values.dropna().to_numpy(dtype=float)).all():
         raise MeasureEvalError(f"{label}: the value overflows (inf) on some rows")
     keep = values.notna().to_numpy()
+    if not keep.all():   # never silently: an error naming the rows, or a declared, counted drop
+        if missing != "drop":
+            raise MeasureEvalError(missing_values(values, rows, label, source, tables))
+        if dropped is not None:
+            dropped[label] = dropped.get(label, 0) + int((~keep).sum())
     rows, values = rows[keep], values[keep].to_numpy(dtype=float)
     if len(rows) == 0:
         where = " where " + " and ".join(f"{c.column.text} {c.op} ..." for c in conds) if conds else ""

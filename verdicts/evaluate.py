@@ -26,10 +26,12 @@ Fn = Callable[[np.ndarray], np.ndarray]   # extended weights (B, U+1) -> (B,)
 
 
 class PreparedMeasure:
-    def __init__(self, measure: Measure, tables: Any, unit: str):
+    def __init__(self, measure: Measure, tables: Any, unit: str, missing: str | None = None):
         self.measure = measure
         self.units = UnitIndex(unit)
         self.tables = tables
+        self.missing = missing or "error"          # the hypothesis's policy for empty values
+        self.dropped: dict[str, int] = {}          # column -> rows left out (missing: drop)
         self.calls: list[tuple[Call, list[ArgCells]]] = []
         self._fn = self._prepare(measure.expr, [])
 
@@ -97,7 +99,8 @@ class _Preparer:
         p = self.prepared
         conds = list(arg.where.conds) if arg.where else []
         conds += [c for c in self.scope if c.source is None or c.source.text == arg.column.source]
-        return build_cells(arg, conds, p.tables, p.units.name, p.units, **kw)
+        return build_cells(arg, conds, p.tables, p.units.name, p.units, missing=p.missing,
+                           dropped=p.dropped, **kw)
 
     def record(self, *cells: ArgCells) -> None:
         """The cells the function's value depends on (tests and intervals read them)."""

@@ -61,7 +61,9 @@ def _measure(result: HypothesisResult, hyp, tables, spec_seed: int) -> float | N
     """Fill estimate, interval and test; return the reverse-direction p (test-only rules).
     `hyp`: the compiler's CompiledHypothesis."""
     expect, alpha = hyp.expect, hyp.alpha
-    prepared = PreparedMeasure(hyp.measure, tables, hyp.unit)
+    prepared = PreparedMeasure(hyp.measure, tables, hyp.unit, hyp.missing)
+    if hyp.missing == "drop":
+        result.missing_dropped = prepared.dropped   # filled as the arguments are read
     result.estimate = prepared.estimate()
     if not math.isfinite(result.estimate):
         raise MeasureEvalError("the measure is undefined (NaN) on these tables, e.g. a "

@@ -54,6 +54,7 @@ class HypothesisResult:
     demoted: str | None = None   # why a confirmatory hypothesis is reported as exploratory
     unit: str | None = None      # the resampling unit (declared or inferred by the compiler)
     unit_inferred: bool = False  # the spec left the unit out: the compiler chose it
+    missing_dropped: dict[str, int] | None = None   # `missing: drop`: rows left out, per column
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
