@@ -30,8 +30,14 @@ def test_run_from_the_checkout_with_a_non_editable_install(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    str(CHECKOUT)], check=True, cwd=tmp_path, capture_output=True)
+    # A wheel built from the checkout (with the base interpreter's setuptools: a venv's bundled
+    # one may be too old to build wheels), installed as a copy.
+    builder = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([builder, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path / "dist"), str(CHECKOUT)], check=True, cwd=tmp_path, capture_output=True)
+    wheel, = (tmp_path / "dist").glob("specc-*.whl")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
+                   cwd=tmp_path, capture_output=True)
     installed = subprocess.run([str(python), "-c", "import specc.runtime, specc; print(specc.__file__)"],
                                cwd=tmp_path, check=True, capture_output=True, text=True).stdout.strip()
     assert installed.startswith(str(venv)), installed          # a copy, not the checkout

@@ -35,13 +35,13 @@ def test_repeated_start_failures_stop_the_run_with_the_cause(tmp_path):
     done = subprocess.run([sys.executable, "-m", "specc", "run", str(spec), "--plain"], cwd=project.root,
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, (done.stdout, done.stderr)
-    assert ("cannot run: worker failed to start: ModuleNotFoundError: No module named 'specc.ops' "
-            "(3 workers in a row failed to start the same way") in done.stderr, done.stderr
+    assert "cannot run: worker failed to start: " in done.stderr, done.stderr
+    assert "No module named 'specc.ops' (3 workers in a row failed to start the same way" in done.stderr
     db = sqlite3.connect(project.root / ".specc" / "ledger.sqlite")
     attempts = db.execute("SELECT status, error, traceback FROM attempts").fetchall()
     assert len(attempts) < 8 + 3     # stopped: not every task retried against broken workers
     failed = [a for a in attempts if a[0] == "failed"]
-    assert failed and all(a[1] == "worker failed to start: ModuleNotFoundError: No module named 'specc.ops'"
+    assert failed and all(a[1].startswith("worker failed to start: ") and "No module named 'specc.ops'" in a[1]
                           for a in failed)
     assert all("broken_in_workers.py" in a[2] for a in failed)   # the real traceback
     assert db.execute("SELECT status FROM runs").fetchall() == [("failed",)]
