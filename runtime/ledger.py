@@ -22,6 +22,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
+from specc.faults import LedgerLost  # raised here; lives with the other faults the CLI reports
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, spec TEXT NOT NULL, name TEXT NOT NULL, profile TEXT,
@@ -47,10 +49,6 @@ CREATE INDEX IF NOT EXISTS tasks_by_spec_task ON tasks (task_id, run_id);
 """
 
 FINAL = ("succeeded", "failed", "interrupted")
-
-
-class LedgerLost(OSError):
-    """The ledger file was deleted or replaced while a run was writing to it."""
 
 
 class Ledger:

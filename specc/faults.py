@@ -23,6 +23,10 @@ _SQLITE = (("disk is full", errno.ENOSPC), ("readonly", errno.EROFS), ("read-onl
            ("unable to open", errno.EACCES), ("disk i/o error", errno.EIO))
 
 
+class LedgerLost(OSError):
+    """The ledger file was deleted or replaced while a run was writing to it."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C so that a run shuts down the same way:
     Ray stopped, ledger rows closed as interrupted, no C++ stack dump from Ray's handler."""
@@ -46,7 +50,6 @@ def terminate_like_interrupt() -> None:
 
 def environment_fault(exc: BaseException) -> str | None:
     """One line (with a hint) when `exc` is the environment's fault, else None."""
-    from specc.runtime.ledger import LedgerLost
     if isinstance(exc, LedgerLost):
         return str(exc)
     if isinstance(exc, sqlite3.OperationalError) or isinstance(exc, sqlite3.DatabaseError):
