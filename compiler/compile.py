@@ -14,6 +14,7 @@ from specc.ops._op import DataStats
 
 from .cost import StageCostContext
 from .data_check import CHECK_BYTES, MAX_PROBLEMS, file_problems
+from .data_reads import check_leakage, check_limits, check_splits
 from .datafiles import DataPathError, DataRoots, file_facts, resolve_files
 from .design import design_rows
 from .errors import Diagnostic, Diagnostics, SpecErrors
@@ -22,9 +23,11 @@ from .fingerprint import canonical_json, environment_fingerprint, sha256_text
 from .hypotheses import check_column_params, check_hypotheses, check_where_values, parse_stage_gates
 from .local_paths import hub_source_folder, model_digests
 from .plan import Plan
-from .profiles import apply_profile
+from .profiles import apply_profile, check_wildcards
+from .refs import refs_in_params
 from .spec_model import HubSource, Spec
 from .layer_depth import check_layer_depth
+from .splits import parse_data_ref, split_seed
 from .stages import available_axes, check_over, check_stages
 from .validate import validate_structure
 from .yaml_source import SourceMap, load_yaml
@@ -38,6 +41,7 @@ class DataInfo:
     columns: tuple[str, ...] = ()
     stats: DataStats | None = None
     splits: dict[str, float] = field(default_factory=dict)
+    part_sizes: dict[str, int] = field(default_factory=dict)   # exact records per part
 
 
 @dataclass
@@ -63,6 +67,7 @@ def load_checked(path: str | Path, profile: str | None = None,
     path = Path(path)
     raw, smap = load_yaml(path)
     diags = Diagnostics(str(path), smap)
+    check_wildcards(raw, diags, skip=profile)
     raw = apply_profile(raw, smap, profile, diags)
     spec, broken, broken_axes = validate_structure(raw, diags)
     if spec is None:
@@ -71,6 +76,7 @@ def load_checked(path: str | Path, profile: str | None = None,
     roots = DataRoots.for_spec(path.resolve(), data_roots)
     data = _check_data(spec, path.resolve().parent, roots, diags)
     models = model_digests(spec, path.resolve().parent, roots, diags)
+    check_splits(spec, data, diags)
     _check_unique_names(spec, raw, diags)
     axes, rows = design_rows(spec.conditions, diags)
     return Checked(path, spec, raw, smap, diags, profile, data, rows, axes, broken, broken_axes,
@@ -88,6 +94,8 @@ def compile_spec(path: str | Path, profile: str | None = None,
     hypotheses, hyp_reads, hyp_gates = check_hypotheses(spec, c, infos, diags)
     check_column_params(spec, c, infos, diags)
     check_layer_depth(spec, infos, diags)
+    check_limits(spec, infos, c.data, diags)
+    leakage = check_leakage(spec, c.data, diags)
     for name, gate in stage_gates.items():
         if name in infos:
             infos[name].gate_on = set(gate.hypotheses)
@@ -105,7 +113,9 @@ def compile_spec(path: str | Path, profile: str | None = None,
             continue
         stats[name] = info.stats
         for split, frac in info.splits.items():
-            stats[f"{name}.{split}"] = DataStats(int(info.stats.records * frac), int(info.stats.bytes * frac))
+            records = info.part_sizes.get(split, int(info.stats.records * frac))
+            stats[f"{name}.{split}"] = DataStats(records, int(info.stats.bytes * records / max(info.stats.records, 1)))
+    _limited_stats(infos, stats)
     model_specs = {n: m.model_dump(mode="json") | {"kind": m.kind} for n, m in spec.models.items()}
     for n, digest in c.model_digests.items():  # a local model is its files, not only its path
         model_specs[n]["digest"] = digest
@@ -118,11 +128,12 @@ def compile_spec(path: str | Path, profile: str | None = None,
                            diags)
     diags.raise_if_errors()
     plan = Plan(spec=spec, path=str(c.path), profile=profile, env=env, tasks=tasks, stages=stages,
-                spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json"))),
+                # The spec as it runs, profile applied: the profiles' own text is not part of it.
+                spec_hash=sha256_text(canonical_json(spec.model_dump(mode="json", exclude={"profiles"}))),
                 warnings=list(diags.warnings), hypothesis_reads=hyp_reads,
                 hypothesis_gates={h: tuple(hypotheses[h].gate.hypotheses) for h in hyp_gates},
                 data=c.data, hypotheses=hypotheses, stage_gates=stage_gates,
-                roots=tuple(str(r) for r in c.roots.roots), image=image)
+                roots=tuple(str(r) for r in c.roots.roots), image=image, leakage=leakage)
     check_where_values(spec, plan, diags)
     _check_budget(plan, diags)
     diags.raise_if_errors()
@@ -167,7 +178,7 @@ def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics
             out[name] = DataInfo("hf", files=(folder,) if folder else (),
                                  digest=sha256_text(canonical_json(definition)))
             continue
-        info = DataInfo(source.kind, splits=dict(source.split or {}))
+        info = DataInfo(source.kind, splits=source.split.parts if source.split else {})
         try:
             info.files = resolve_files(source.pattern, spec_dir, roots, tuple(source.exclude))
         except DataPathError as exc:
@@ -190,11 +201,33 @@ def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics
             continue
         info.digest = sha256_text(canonical_json({
             "files": [[f.name, x.sha256] for f, x in zip(info.files, facts)],
-            "split": info.splits, "kind": source.kind}))
-        info.columns = facts[0].columns
+            "split": _split_identity(source.split, spec.seed), "kind": source.kind}))
+        info.columns = tuple(dict.fromkeys(c for x in facts for c in x.columns))
         info.stats = DataStats(sum(x.records for x in facts), sum(x.bytes for x in facts))
         out[name] = info
     return out
+
+
+def _split_identity(split, spec_seed: int) -> dict | None:
+    """What a split's records depend on: parts, the seed it is cut with, grouping."""
+    if split is None:
+        return None
+    return {"parts": split.parts, "seed": split_seed(split, spec_seed), "group_by": split.group_by,
+            "per_seed": split.per_seed}
+
+
+def _limited_stats(infos, stats: dict[str, DataStats]) -> None:
+    """Sizes of limited references (`prefs.heldout[:60]`), for cost estimates."""
+    for info in infos.values():
+        for params in info.combos.values():
+            for _path, _ref, value in refs_in_params(params):
+                parsed = parse_data_ref(value)
+                if parsed is None or parsed.limit is None or value in stats:
+                    continue
+                whole = stats.get(parsed.unlimited)
+                if whole is not None:
+                    records = min(parsed.limit, whole.records)
+                    stats[value] = DataStats(records, int(whole.bytes * records / max(whole.records, 1)))
 
 
 def _check_unique_names(spec: Spec, raw: Any, diags: Diagnostics) -> None:

@@ -221,3 +221,36 @@ def file_facts(path: Path, kind: str) -> FileFacts:
     """Content hash, size, record count and columns; cached on (path, size, mtime)."""
     st = path.stat()
     return _facts(path, kind, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _column(path: Path, kind: str, column: str, size: int, mtime_ns: int) -> tuple:
+    if kind == "text":
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = text.split("\n")
+        return tuple(lines[:-1] if text.endswith("\n") else lines)
+    if kind == "jsonl":
+        out = []
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    record = json.loads(line)
+                    out.append(record.get(column) if isinstance(record, dict) else None)
+        return tuple(out)
+    if kind == "csv":
+        with open(path, newline="", encoding="utf-8") as fh:
+            return tuple(row.get(column) for row in csv.DictReader(fh))
+    import pyarrow.parquet as pq
+    table = pq.read_table(path, columns=[column] if column in pq.ParquetFile(path).schema_arrow.names else [])
+    return tuple(table.column(column).to_pylist()) if table.num_columns else (None,) * table.num_rows
+
+
+def column_values(files: tuple[Path, ...], kind: str, column: str) -> list:
+    """One column of every record of a source, in file order (None where a record lacks
+    it); plain-text files give their lines. For compile-time checks: grouped part sizes,
+    leakage. Cached on (path, size, mtime)."""
+    out: list = []
+    for path in files:
+        st = path.stat()
+        out.extend(_column(path, kind, column, st.st_size, st.st_mtime_ns))
+    return out

@@ -16,11 +16,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from .splits import ref_source
 from .cost import gpu_hours
 from .errors import Diagnostics
 from .fingerprint import canonical_json, sha256_text
 from .refs import format_value, refs_in_params
-from .stages import StageInfo
+from .stages import FAMILY_AXIS, StageInfo, family_rows
 
 
 class Task:
@@ -98,7 +99,10 @@ def _expand_all(spec, infos, order, rows, design_axes, provided, data_digests, m
         if not info.combos:
             continue  # params failed to validate; already reported
         first = len(tasks)
-        plan = _expand_stage(spec, info, rows, design_axes, provided.get(name, {}), infos, stages,
+        stage_rows, stage_axes = rows, design_axes
+        if info.family:  # its `upstream` axis is the stage's own: a design axis for it alone
+            stage_rows, stage_axes = family_rows(rows, info.family), [FAMILY_AXIS, *design_axes]
+        plan = _expand_stage(spec, info, stage_rows, stage_axes, provided.get(name, {}), infos, stages,
                              tasks, data_digests, model_specs, env, cost_ctx_factory, diags)
         plan.first, plan.count = first, len(tasks) - first
         stages[name] = plan
@@ -123,7 +127,7 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
         dumped = params.model_dump(mode="json")
         refs = {}
         for _path, _ref, value in refs_in_params(params):
-            target = value.partition(".")[0]
+            target = ref_source(value)
             if target in model_specs:
                 refs[value] = {"model": model_specs[target]}
             elif target in data_digests:
@@ -155,7 +159,11 @@ def _expand_stage(spec, info, rows, design_axes, provided, infos, stages, tasks,
             continue
         up_plan = stages[up]
         shared = [a for a in over if a in up_plan.over]
-        adds = [a for a in derived if provided.get(a) == up and a not in up_plan.over]
+        # Axes it adds (checkpoint) select one of its outputs: from every upstream that adds
+        # them, not only the one that provides the values (a family reads several).
+        up_info = infos[up]
+        own = up_info.op.axes(up_info.any_params) if up_info.op.axes and up_info.any_params else {}
+        adds = [a for a in derived if (provided.get(a) == up or a in own) and a not in up_plan.over]
         index: dict[tuple, list[int]] = {}
         for i in range(up_plan.first, up_plan.first + up_plan.count):
             cond = dict(tasks[i].condition)

@@ -3,6 +3,7 @@ gates name real hypotheses. Also the `when:` gates of stages.
 """
 from __future__ import annotations
 
+from .splits import ref_source
 from .errors import Diagnostics, names_hint
 from specc.measures import BOOTSTRAP
 
@@ -23,7 +24,7 @@ def table_columns(info, data, infos=None, seen: frozenset = frozenset()) -> tupl
         return None
     cols = list(info.op.columns(params)) + list(info.over)
     if info.op.carries:
-        source = str(getattr(params, info.op.carries, "") or "").partition(".")[0]
+        source = ref_source(str(getattr(params, info.op.carries, "") or ""))
         if infos is not None and source in infos and source not in data:
             if source in seen:
                 return None   # a cycle of references: reported as such elsewhere
@@ -301,7 +302,7 @@ def check_column_params(spec, checked, infos, diags: Diagnostics) -> None:
                            if isinstance(v, str)), None)
             if target is None:
                 continue
-            source = target.partition(".")[0]
+            source = ref_source(target)
             if source in spec.data and getattr(spec.data[source], "kind", None) == "text":
                 continue  # a plain-text file is one text: field names do not apply
             cols = _source_columns(source, spec, checked, infos)

@@ -38,6 +38,8 @@ class Plan:
     roots: tuple[str, ...] = ()
     # The pinned image tasks run in (specc.containers.resolve.RunImage), None for host runs.
     image: Any = None
+    # What the spec's `leakage:` checks found (data_reads.LeakageResult), for the reports.
+    leakage: list[Any] = field(default_factory=list)
 
     @property
     def device_flops(self) -> float:

@@ -15,7 +15,7 @@ from .spec_model import Spec
 SCHEMA_ID = "https://specc.dev/schema/spec-v1.json"
 PLACEHOLDER = {"type": "string", "pattern": r"\$\{[A-Za-z_][A-Za-z0-9_]*\}",
                "description": "An axis value of the task's condition, e.g. ${model}."}
-_STAGE_KEYS = ("op", "over", "resources", "when", "doc")
+_STAGE_KEYS = ("op", "over", "resources", "when", "doc", "family")
 
 
 def spec_schema(builtin_only: bool = False) -> dict[str, Any]:
@@ -39,7 +39,9 @@ def spec_schema(builtin_only: bool = False) -> dict[str, Any]:
         props.update({k: stage["properties"][k] for k in _STAGE_KEYS})
         branches.append({
             "if": {"properties": {"op": {"const": name}}, "required": ["op"]},
-            "then": {"properties": props, "required": ["op", *params.get("required", [])],
+            # A family stage sets its varied param through `family:` (any required one).
+            "then": {"properties": props, "required": ["op"],
+                     "anyOf": [{"required": params.get("required", [])}, {"required": ["family"]}],
                      "additionalProperties": False, "description": op.doc.strip().splitlines()[0]},
         })
     stage["properties"]["op"] = {"enum": [n for n, _ in ops], "description": stage["properties"]["op"].get("description", "")}

@@ -30,28 +30,50 @@ class Strict(BaseModel):
 
 # ---------------------------------------------------------------- data sources
 
-def _check_split(split: dict[str, float] | None) -> dict[str, float] | None:
-    if split is None:
-        return None
-    for name, frac in split.items():
-        if not re.match(NAME_PATTERN, name):
-            raise ValueError(f"split name {name!r} must be a plain name like 'train'")
-        if not 0 < frac <= 1:
-            raise ValueError(f"split {name!r} has fraction {frac}; fractions lie in (0, 1]")
-    total = sum(split.values())
-    if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"split fractions add up to {total:g}, not 1")
-    return split
+class Split(BaseModel):
+    """Named parts by fraction (`train: 0.9, heldout: 0.1`) and how the cut is made."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    __pydantic_extra__: dict[str, StrictFloat | StrictInt]
+
+    seed: StrictInt | None = Field(None, ge=0, description=(
+        "Seed of the split (and of sampled limits): default the spec's `seed`. One split "
+        "for the whole spec, whatever the task's seed."))
+    group_by: str | None = Field(None, min_length=1, description=(
+        "Column whose records stay together: every record of a group lands in one part "
+        "(items repeated across prompts or templates never straddle train and held-out)."))
+    per_seed: StrictBool = Field(False, description=(
+        "Resplit per task seed (the task's `seed` axis seeds the split). Off by default; "
+        "the reports say so when on."))
+
+    @property
+    def parts(self) -> dict[str, float]:
+        return dict(self.__pydantic_extra__ or {})
+
+    @model_validator(mode="after")
+    def _fractions(self) -> "Split":
+        parts = self.parts
+        if not parts:
+            raise ValueError("a split names its parts with fractions, e.g. {train: 0.9, heldout: 0.1}")
+        for name, frac in parts.items():
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(f"split name {name!r} must be a plain name like 'train'")
+            if not 0 < frac <= 1:
+                raise ValueError(f"split {name!r} has fraction {frac}; fractions lie in (0, 1]")
+        total = sum(parts.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"split fractions add up to {total:g}, not 1")
+        return self
 
 
 class _LocalSource(Strict):
     exclude: list[str] = Field(
         default_factory=list, description="Globs of files to leave out of the match, e.g. ['*summary*'].")
-    split: dict[str, float] | None = Field(
-        None, description="Deterministic split into named parts by fraction, e.g. {train: 0.98, heldout: 0.02}; "
-                          "refer to a part as `source.part`.")
-
-    _split = field_validator("split")(classmethod(lambda cls, v: _check_split(v)))
+    split: Split | None = Field(
+        None, description="Deterministic split into named parts by fraction, e.g. {train: 0.98, heldout: 0.02}, "
+                          "fixed for the whole spec (seed: the spec's, or `seed:` here; `group_by: COLUMN` keeps "
+                          "groups whole); refer to a part as `source.part`, limited as `source.part[:100]` or "
+                          "`source.part[sample:100]`.")
 
     @property
     def pattern(self) -> str:
@@ -270,6 +292,20 @@ class Stage(BaseModel):
     resources: Resources = Field(default_factory=Resources)
     when: str | None = Field(None, description="Gate, e.g. 'H1 is not supported'.")
     doc: str | None = Field(None, description="Why this stage exists.")
+    family: dict[Name, Annotated[list[Name], Field(min_length=1)]] | None = Field(None, description=(
+        "One definition applied to several upstream models, e.g. {model: [sft_full, sft_lora]}: "
+        "one task per member (and condition), one table with an `upstream` column naming it."))
+
+    @field_validator("family")
+    @classmethod
+    def _one_family_param(cls, v: dict | None) -> dict | None:
+        if v is not None and len(v) != 1:
+            raise ValueError("a family varies one param, e.g. {model: [sft_full, sft_lora]}")
+        for members in (v or {}).values():
+            twice = sorted({m for i, m in enumerate(members) if m in members[:i]})
+            if twice:
+                raise ValueError(f"family lists {', '.join(twice)} twice")
+        return v
 
     @property
     def params(self) -> dict[str, Any]:
@@ -360,6 +396,17 @@ class Runtime(Strict):
         return {"variant": v} if isinstance(v, str) else v
 
 
+class LeakageCheck(Strict):
+    """Opt-in: exact-text overlap between two data parts (e.g. what is injected vs what is audited)."""
+
+    between: list[str] = Field(min_length=2, max_length=2, description=(
+        "Two data references, e.g. [religion.inject, religion.audit]."))
+    field: str | list[str] = Field("text", description=(
+        "Column compared (one for both, or one per reference); plain-text sources compare lines."))
+    on_overlap: Literal["error", "warn"] = Field("error", description=(
+        "An overlap fails the compile (error) or is reported as a warning (warn)."))
+
+
 class Spec(Strict):
     specc: Literal[1] = Field(description="Spec format version.")
     name: Slug = Field(description="Identity of the experiment; safe as a file name.")
@@ -369,6 +416,8 @@ class Spec(Strict):
     seed: int = Field(0, ge=0, le=MAX_SEED,
                       description="Seed for every task whose condition has no `seed` axis (0..2**32-1).")
     data: dict[Name, DataSource] = Field(default_factory=dict)
+    leakage: list[LeakageCheck] = Field(
+        default_factory=list, description="Exact-text overlap checks between data parts, run at compile time.")
     models: dict[Name, ModelSpec] = Field(default_factory=dict)
     conditions: Conditions = Field(default_factory=Conditions)
     # Optional: hypotheses over data sources alone (re-analysing a published table) need no

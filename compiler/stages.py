@@ -18,9 +18,11 @@ from .errors import Diagnostics, did_you_mean, names_hint
 from .pydantic_errors import report_validation_error, show
 from .refs import placeholders, refs_in_params, substitute
 from .spec_model import Spec, Stage, _LocalSource
+from .splits import parse_data_ref, ref_source
 
 
-STAGE_KEYS = tuple(Stage.model_fields)  # op, over, resources, when, doc
+STAGE_KEYS = tuple(Stage.model_fields)  # op, over, resources, when, doc, family
+FAMILY_AXIS = "upstream"   # the column naming a family member
 
 
 @dataclass
@@ -33,6 +35,7 @@ class StageInfo:
     upstream: set[str] = field(default_factory=set)   # stages it reads (refs)
     gate_on: set[str] = field(default_factory=set)    # hypotheses its `when` names
     single_inputs: dict[str, tuple] = field(default_factory=dict)  # stage -> param path (model/tokenizer)
+    family: tuple[str, ...] = ()                      # members of a stage family (the `upstream` axis)
     combo_upstream: dict[tuple, set[str]] = field(default_factory=dict)  # what each combination reads
 
     @property
@@ -71,10 +74,62 @@ def check_stages(spec: Spec, rows: list[dict], diags: Diagnostics,
     # Names whose own definition is already reported: references to them are not.
     unchecked = set(broken) | (set(spec.stages) - set(infos))
     for info in infos.values():
-        if any(a in broken_axes for a in info.over):
+        if info.stage.family is not None:
+            _make_family(spec, info, infos, axes, diags, unchecked)
+    for info in infos.values():
+        if any(a in broken_axes for a in info.over) or (info.stage.family is not None and not info.family):
             continue  # its axes are already reported; params cannot be resolved without them
-        _check_params(spec, info, rows, axes, infos, diags, unchecked)
+        if info.family:
+            _check_params(spec, info, family_rows(rows, info.family), axes | {FAMILY_AXIS}, infos, diags,
+                          unchecked)
+        else:
+            _check_params(spec, info, rows, axes, infos, diags, unchecked)
     return infos
+
+
+def family_rows(rows: list[dict], members: tuple[str, ...]) -> list[dict]:
+    """The design rows of a family stage: every row once per member, members outermost."""
+    return [{FAMILY_AXIS: m, **r} for m in members for r in rows] if rows else [{FAMILY_AXIS: m} for m in members]
+
+
+def _make_family(spec, info: StageInfo, infos, axes, diags, unchecked) -> bool:
+    """Turn `family: {model: [a, b]}` into an `upstream` axis local to the stage and the
+    param `model: ${upstream}`; False (reported) when the family cannot be built."""
+    base = ("stages", info.name, "family")
+    (param, members), = info.stage.family.items()
+    field_info = info.op.params.model_fields.get(param)
+    ref = next((m for m in field_info.metadata if isinstance(m, Ref)), None) if field_info else None
+    ok = True
+    if ref is None or "model" not in ref.accepts:
+        models = [n for n, f in info.op.params.model_fields.items()
+                  if any(isinstance(m, Ref) and "model" in m.accepts for m in f.metadata)]
+        diags.error(base + (param,), f"stages.{info.name}.family: {info.op.name} has no model param "
+                                     f"{param!r}; a family varies the model a stage reads",
+                    names_hint(param, models) if models else f"{info.op.name} reads no model", at="key")
+        return False
+    if param in info.stage.params:
+        diags.error(("stages", info.name, param), f"stages.{info.name}.{param}: set by the family; "
+                                                  "remove it here", at="key")
+        ok = False
+    if FAMILY_AXIS in axes or FAMILY_AXIS in info.over:
+        diags.error(base, f"stages.{info.name}.family: {FAMILY_AXIS!r} is already an axis; a family "
+                          f"names its members in an {FAMILY_AXIS!r} column", at="key")
+        ok = False
+    for i, member in enumerate(members):
+        kind = kind_of(member, spec, infos)
+        if member in unchecked or kind == "model":
+            continue
+        what = f"a {kind} stage" if member in infos else ("a data source" if kind == "data" else "not declared")
+        fitting = [n for n in [*spec.models, *infos] if kind_of(n, spec, infos) == "model"]
+        diags.error(base + (param, i), f"stages.{info.name}.family.{param}: {member!r} is {what}; a family's "
+                                       "members are models (a models: entry or a training stage)",
+                    names_hint(member, fitting) if kind is None else f"models here: {', '.join(fitting)}")
+        ok = False
+    if ok:
+        info.stage = info.stage.model_copy(update={"over": [FAMILY_AXIS, *info.stage.over],
+                                                   param: "${" + FAMILY_AXIS + "}"})
+        info.family = tuple(members)
+    return ok
 
 
 def _check_params(spec: Spec, info: StageInfo, rows: list[dict], axes: set[str],
@@ -133,13 +188,22 @@ def _check_params(spec: Spec, info: StageInfo, rows: list[dict], axes: set[str],
 
 def _check_refs(spec, info, params, infos, base, context, seen, diags, unchecked) -> None:
     for path, ref, value in refs_in_params(params):
-        target, _, split = value.partition(".")
+        parsed = parse_data_ref(value)
+        target, split = (parsed.source, parsed.part or "") if parsed else (ref_source(value), "")
+        limited = parsed is not None and parsed.limit is not None
         if target in unchecked:
             continue
         kind = kind_of(target, spec, infos)
         loc = base + path
         problem = None
-        if kind is None:
+        if parsed is None and kind is not None:
+            problem = (f"stages.{info.name}.{_dotted(path)}: {value!r} is not a reference like "
+                       "'source', 'source.part' or 'source.part[:100]'",
+                       "limit with [:N] (the first N records) or [sample:N] (a seeded sample of N)")
+        elif limited and kind != "data" and kind is not None:
+            problem = (f"stages.{info.name}.{_dotted(path)}: {value!r}: only data references take a "
+                       "limit ([:N])", None)
+        elif kind is None:
             fitting = [n for n in [*spec.data, *spec.models, *infos]
                        if kind_of(n, spec, infos) in ref.accepts and n != info.name]
             hint = did_you_mean(target, fitting) or (
@@ -152,7 +216,7 @@ def _check_refs(spec, info, params, infos, base, context, seen, diags, unchecked
                        _candidates(ref, spec, infos))
         elif kind == "data" and split:
             source = spec.data[target]
-            splits = (source.split or {}) if isinstance(source, _LocalSource) else {}
+            splits = source.split.parts if isinstance(source, _LocalSource) and source.split else {}
             if split not in splits:
                 problem = (f"stages.{info.name}.{_dotted(path)}: data source {target!r} has no split {split!r}",
                            names_hint(split, splits) if splits else f"declare `split:` on data.{target}")
@@ -237,7 +301,8 @@ def check_over(infos, design_axes, provided, diags, broken_axes=frozenset()) -> 
     for name, info in infos.items():
         upstream_broken = not info.combos or any(not infos[u].combos for u in info.upstream)
         for i, axis in enumerate(info.over):
-            if axis in design_axes or axis in provided.get(name, {}) or upstream_broken or axis in broken_axes:
+            if axis in design_axes or axis in provided.get(name, {}) or upstream_broken or axis in broken_axes \
+                    or (info.family and axis == FAMILY_AXIS):
                 continue
             choices = list(design_axes) + list(provided.get(name, {}))
             diags.error(("stages", name, "over", i),

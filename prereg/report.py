@@ -12,6 +12,7 @@ from typing import Any
 
 from specc.templates.render import render
 
+from specc.compiler.data_reads import data_reading
 from specc.compiler.datafiles import repository_root
 from specc.compiler.design import design_rows
 from specc.compiler.errors import Diagnostics
@@ -59,6 +60,7 @@ def preregistration_context(plan, spec_path: Path, lock: Lock) -> dict[str, Any]
         "diagnostics": _diagnostics(plan),
         "stages": _stages(plan),
         "data": [_source(name, src, plan.data.get(name)) for name, src in spec.data.items()],
+        "reading": data_reading(plan),
         "stopping": _stopping(plan),
         "image": plan.image.to_dict() if getattr(plan, "image", None) is not None else None,
         "budget": {"declared": spec.budget.gpu_hours, "estimated": plan.total_gpu_hours,
@@ -151,7 +153,11 @@ def _source(name: str, src, info) -> dict[str, Any]:
     else:
         where = src.pattern
         rule = ("leaves out " + ", ".join(src.exclude)) if src.exclude else "—"
-        split = ", ".join(f"{k} {v:g}" for k, v in (src.split or {}).items()) or "—"
+        split = "—"
+        if src.split is not None:
+            split = ", ".join(f"{k} {v:g}" for k, v in src.split.parts.items())
+            split += f"; grouped by {src.split.group_by}" if src.split.group_by else ""
+            split += "; resplit per seed" if src.split.per_seed else ""
     files = len(info.files) if info is not None and info.files else None
     records = info.stats.records if info is not None and info.stats is not None else None
     return {"name": name, "kind": kind, "where": where, "exclude": rule, "split": split,

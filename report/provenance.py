@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from specc.compiler.data_reads import data_reading
 from specc.compiler.datafiles import repository_root
 from specc.compiler.fingerprint import IMAGE_DIGEST_ENV
 
@@ -31,6 +32,7 @@ def provenance(plan, lock: dict[str, Any] | None) -> dict[str, Any]:
             "packages": package_versions(),
             "python": platform.python_version(),
             "seeds": seeds(plan),
+            "data": data_reading(plan),
             "hardware": hardware()}
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from specc.compiler.datafiles import DataRoots
+from specc.compiler.splits import parse_data_ref, ref_source
 
 from .payload import InputArtifact, TaskPayload, spec_model_identity
 from .reporting import TaskState
@@ -94,23 +95,34 @@ class TaskContext:
     def table(self, name: str):
         """The stage's input tables stacked (a fan-in reads many), or a data source as a table."""
         import pandas as pd
-        if name.partition(".")[0] in self.payload.data:
+        if ref_source(name) in self.payload.data:
             return self.data(name).to_pandas()
         frames = [pd.read_parquet(self._store.local_path(a.key) / "table.parquet") for a in self._inputs(name)]
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     def data(self, name: str):
+        """A data source, one part of it, or a limited reference (`prefs.heldout[:60]`).
+        What it read (records, limit, split seed) is recorded in the manifest."""
         from .data import load_source
-        base, _, part = name.partition(".")
-        entry = self.payload.data.get(base)
+        entry = self.payload.data.get(ref_source(name))
         if entry is None:
-            raise InputError(f"task {self.task_id}: data source {base!r} is not among its inputs")
-        return load_source(entry.source, entry.files, part or None, seed=self.seed, roots=self.roots)
+            raise InputError(f"task {self.task_id}: data source {ref_source(name)!r} is not among its inputs")
+        dataset = load_source(entry.source, entry.files, name, seed=entry.split_seed, roots=self.roots)
+        parsed = parse_data_ref(name)
+        split = getattr(entry.source, "split", None)
+        read = self.facts.setdefault("data_read", {})
+        read[name] = {"records": len(dataset) if hasattr(dataset, "__len__") else None,
+                      "limit": parsed.limit if parsed else None,
+                      "sample": bool(parsed and parsed.sample),
+                      "split_seed": entry.split_seed if split is not None or (parsed and parsed.sample) else None,
+                      "group_by": getattr(split, "group_by", None),
+                      "per_seed": bool(getattr(split, "per_seed", False))}
+        return dataset
 
     def data_kind(self, name: str) -> str:
         """How a data source is stored: text | jsonl | csv | parquet | hub. A plain-text
         file has one record per line in the column `text`."""
-        entry = self.payload.data.get(name.partition(".")[0])
+        entry = self.payload.data.get(ref_source(name))
         if entry is None:
             raise InputError(f"task {self.task_id}: data source {name!r} is not among its inputs")
         return getattr(entry.source, "kind", "hub")

@@ -2,9 +2,12 @@
 
 Local sources go through `datasets`' packaged builders (text, json, csv,
 parquet) on the exact files the compiler resolved (inside the data roots).
-Splits are deterministic: a text corpus is cut into contiguous parts in file
-order (neighbouring lines of a held-out part never leak into training); record
-data is permuted with the spec's seed, then cut by the declared fractions.
+Splits are fixed for the whole spec (`specc.compiler.splits`): a text corpus is cut
+into contiguous parts in file order (neighbouring lines of a held-out part never leak
+into training); record data is permuted with the split's seed (the spec's, or
+`split.seed`), or its groups are when the split has `group_by`, then cut by the
+declared fractions. A limited reference keeps the first N records of its part or a
+seeded sample of N.
 Hub sources are loaded by path, config name and pinned revision.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datasets
 from specc.compiler.data_check import DataFileError, file_problems
 from specc.compiler.datafiles import DataPathError, DataRoots, checked_folder, confine, local_folder
 from specc.compiler.spec_model import HubSource
+from specc.compiler.splits import DataRefParts, assign_parts, group_key, limit_indices, parse_data_ref
 
 datasets.disable_progress_bars()  # a task's log is for what the op says, not loading bars
 
@@ -86,40 +90,46 @@ def _wider(seen: Any, new: Any) -> Any:
     return seen
 
 
-def split_parts(dataset: datasets.Dataset, fractions: dict[str, float], seed: int,
-                contiguous: bool) -> dict[str, datasets.Dataset]:
-    """Cut a dataset into named parts by fraction; every record lands in exactly one part."""
-    n = len(dataset)
-    order = list(range(n)) if contiguous else _permutation(n, seed)
-    parts: dict[str, datasets.Dataset] = {}
-    start = 0
-    names = list(fractions)
-    for i, name in enumerate(names):
-        end = n if i == len(names) - 1 else start + round(fractions[name] * n)
-        parts[name] = dataset.select(order[start:end])
-        start = end
-    return parts
-
-
-def _permutation(n: int, seed: int) -> list[int]:
-    import numpy as np
-    return np.random.default_rng(seed).permutation(n).tolist()
-
-
-def load_source(source: Any, files: tuple[Path, ...], part: str | None = None, seed: int = 0,
+def load_source(source: Any, files: tuple[Path, ...], ref: str | None = None, seed: int = 0,
                 cache_dir: str | None = None, roots: DataRoots | None = None) -> Any:
-    """The dataset a reference like `corpus` or `corpus.train` names. With `roots`, every
+    """The dataset a reference like `corpus`, `corpus.train` or `prefs.heldout[:60]` names.
+
+    `seed` is the split's seed (`specc.compiler.splits.split_seed`): the spec's, or the
+    source's `split.seed`, or the task's only for a `per_seed` split. With `roots`, every
     file is checked to lie inside them again, as it is opened (a symlink swapped since
     compiling is caught)."""
+    parsed = parse_data_ref(ref) if ref is not None else None
+    if ref is not None and parsed is None:
+        raise ValueError(f"{ref!r} is not a data reference like 'source.part[:100]'")
+    part = parsed.part if parsed else None
     if isinstance(source, HubSource):
         if part:
             raise ValueError("hub sources choose their split with `split:`, not `source.part`")
-        return load_hub(source, files[0] if files else None, roots)
-    if roots is not None:
-        files = tuple(confine(f, roots) for f in files)
+        dataset = load_hub(source, files[0] if files else None, roots)
+        return dataset if parsed is None or parsed.limit is None else _limit(dataset, parsed, seed)
     dataset = load_local(source.kind, files, cache_dir)
-    if part is None:
-        return dataset
-    if not source.split or part not in source.split:
-        raise KeyError(f"data source has no part {part!r}")
-    return split_parts(dataset, source.split, seed, contiguous=source.kind == "text")[part]
+    if part is not None:
+        if not source.split or part not in source.split.parts:
+            raise KeyError(f"data source has no part {part!r}")
+        dataset = dataset.select(part_rows(dataset, source, seed)[part])
+    return dataset if parsed is None or parsed.limit is None else _limit(dataset, parsed, seed)
+
+
+def part_rows(dataset: datasets.Dataset, source: Any, seed: int) -> dict[str, list[int]]:
+    """Record indices of each part of a local source's split (grouped by `group_by`)."""
+    split = source.split
+    groups = None
+    if split.group_by is not None:
+        if split.group_by not in dataset.column_names:
+            raise KeyError(f"group_by column {split.group_by!r} is not in the data "
+                           f"(it has {', '.join(dataset.column_names)})")
+        groups = [group_key(v) for v in dataset[split.group_by]]
+    return assign_parts(len(dataset), split.parts, seed, groups, contiguous=source.kind == "text")
+
+
+def _limit(dataset: Any, parsed: DataRefParts, seed: int) -> Any:
+    if isinstance(dataset, datasets.IterableDataset):  # a streamed hub split: the first N only
+        if parsed.sample:
+            raise ValueError("a streamed hub dataset cannot be sampled; use [:N]")
+        return dataset.take(parsed.limit)
+    return dataset.select(limit_indices(len(dataset), parsed.limit, parsed.sample, seed))

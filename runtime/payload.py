@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from specc.compiler.splits import ref_source, split_seed
 from specc.compiler.refs import refs_in_params
 
 
@@ -26,6 +27,7 @@ class InputArtifact:
 class DataEntry:
     source: Any                   # the spec's source model (TextSource, HubSource ...)
     files: tuple[Path, ...]
+    split_seed: int = 0           # the seed its split and sampled limits use (splits.split_seed)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class PayloadBuilder:
         if found is None:
             op = self.ops[stage]
             params = op.params.model_validate(self.plan.stages[stage].params[combo])
-            targets = {value.partition(".")[0] for _p, _r, value in refs_in_params(params)}
+            targets = {ref_source(value) for _p, _r, value in refs_in_params(params)}
             found = ({t for t in targets if t in self.plan.spec.models},
                      {t for t in targets if t in self.plan.spec.data})
             self._refs[(stage, combo)] = found
@@ -121,7 +123,9 @@ class PayloadBuilder:
             params=st.params[task.combo], condition=condition,
             seed=self._seed(task), inputs=inputs,
             models={n: plan.spec.models[n] for n in models},
-            data={n: DataEntry(plan.spec.data[n], tuple(plan.data[n].files) if n in plan.data else ())
+            data={n: DataEntry(plan.spec.data[n], tuple(plan.data[n].files) if n in plan.data else (),
+                               split_seed(getattr(plan.spec.data[n], "split", None), plan.spec.seed,
+                                          self._seed(task)))
                   for n in data},
             spec_dir=self.spec_dir, store=self.store,
             device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",

@@ -18,8 +18,8 @@ def test_text_split_is_contiguous_and_complete(tmp_path):
     file = tmp_path / "t.txt"
     file.write_text("".join(f"line {i}\n" for i in range(100)))
     source = TextSource(text="t.txt", split={"train": 0.9, "heldout": 0.1})
-    train = load_source(source, (file,), "train", cache_dir=str(tmp_path / "c"))
-    held = load_source(source, (file,), "heldout", cache_dir=str(tmp_path / "c"))
+    train = load_source(source, (file,), "corpus.train", cache_dir=str(tmp_path / "c"))
+    held = load_source(source, (file,), "corpus.heldout", cache_dir=str(tmp_path / "c"))
     assert train["text"] == [f"line {i}" for i in range(90)]
     assert held["text"] == [f"line {i}" for i in range(90, 100)]
 
@@ -27,12 +27,12 @@ def test_text_split_is_contiguous_and_complete(tmp_path):
 def test_record_split_is_seeded_and_disjoint(tmp_path):
     files = (SHARED / "blimp" / "passive_1.jsonl",)
     source = JsonlSource(jsonl="x", split={"a": 0.8, "b": 0.2})
-    a1 = load_source(source, files, "a", seed=3, cache_dir=str(tmp_path))["pairID"]
-    a2 = load_source(source, files, "a", seed=3, cache_dir=str(tmp_path))["pairID"]
-    b = load_source(source, files, "b", seed=3, cache_dir=str(tmp_path))["pairID"]
+    a1 = load_source(source, files, "pairs.a", seed=3, cache_dir=str(tmp_path))["pairID"]
+    a2 = load_source(source, files, "pairs.a", seed=3, cache_dir=str(tmp_path))["pairID"]
+    b = load_source(source, files, "pairs.b", seed=3, cache_dir=str(tmp_path))["pairID"]
     assert a1 == a2 and len(a1) == 800 and len(b) == 200
     assert not set(a1) & set(b)
-    assert load_source(source, files, "a", seed=4, cache_dir=str(tmp_path))["pairID"] != a1
+    assert load_source(source, files, "pairs.a", seed=4, cache_dir=str(tmp_path))["pairID"] != a1
 
 
 def test_files_with_different_columns_give_their_union_with_nulls(tmp_path):
