@@ -44,10 +44,14 @@ class MeasureTables:
             if not frames:
                 raise LookupError(f"stage {source!r} has no finished task to read")
             return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        from specc.compiler.splits import ref_source, split_seed
+
         from .data import load_source
-        base, _, part = source.partition(".")
+        base = ref_source(source)
         files = tuple(plan.data[base].files) if base in plan.data else ()
         from specc.compiler.datafiles import DataRoots
         roots = DataRoots.of(plan.roots) if getattr(plan, "roots", ()) else None
-        dataset = load_source(plan.spec.data[base], files, part or None, seed=plan.spec.seed, roots=roots)
+        spec_source = plan.spec.data[base]
+        dataset = load_source(spec_source, files, source, roots=roots,
+                              seed=split_seed(getattr(spec_source, "split", None), plan.spec.seed))
         return dataset.to_pandas()
