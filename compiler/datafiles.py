@@ -186,14 +186,15 @@ class FileFacts:
 def _facts(path: Path, kind: str, size: int, mtime_ns: int) -> FileFacts:
     digest = hashlib.sha256()
     lines = 0
-    head = b""
+    head = last = b""
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
             lines += block.count(b"\n")
             if len(head) < 65536:
                 head += block[:65536]
-    if size and not head.endswith(b"\n"):
+            last = block
+    if size and not last.endswith(b"\n"):  # a last line without its newline still counts
         lines += 1
     columns: tuple[str, ...] = ()
     records = lines
