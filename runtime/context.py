@@ -197,6 +197,19 @@ class TaskContext:
             return self._resume_dir
         return self._store.resume_folder(self.key)
 
+    def shared_folder(self, kind: str, key: str) -> Path:
+        """A store folder for derived data other tasks reuse (tokenized corpus shards):
+        may not exist yet; publish it whole (write elsewhere, then rename)."""
+        return self._store.shared_folder(kind, key)
+
+    def data_identity(self, name: str) -> dict[str, Any]:
+        """What a reference's records depend on: the source's content digest (files, split),
+        the split seed and the reference itself (part, limit). For caches of derived data."""
+        entry = self.payload.data.get(ref_source(name))
+        if entry is None:
+            raise InputError(f"task {self.task_id}: data source {name!r} is not among its inputs")
+        return {"digest": entry.digest, "split_seed": entry.split_seed, "ref": name}
+
     def batch_size(self, requested: int) -> int:
         """The batch size to use now: the requested one, halved after each OOM retry."""
         return max(1, int(requested * self.batch_scale))

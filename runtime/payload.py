@@ -28,6 +28,7 @@ class DataEntry:
     source: Any                   # the spec's source model (TextSource, HubSource ...)
     files: tuple[Path, ...]
     split_seed: int = 0           # the seed its split and sampled limits use (splits.split_seed)
+    digest: str = ""              # content digest of its files and split, as compiled
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ class PayloadBuilder:
             models={n: plan.spec.models[n] for n in models},
             data={n: DataEntry(plan.spec.data[n], tuple(plan.data[n].files) if n in plan.data else (),
                                split_seed(getattr(plan.spec.data[n], "split", None), plan.spec.seed,
-                                          self._seed(task)))
+                                          self._seed(task)),
+                               plan.data[n].digest if n in plan.data else "")
                   for n in data},
             spec_dir=self.spec_dir, store=self.store,
             device="cuda" if st.gpus > 0 and not self.cpu_only else "cpu",

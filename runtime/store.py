@@ -6,6 +6,7 @@ Layout under the store's root (a local folder or any fsspec URI)::
     ab/abcdef.../table.parquet     the artifact's files (a table, a model/, checkpoints/ ...)
     .tmp/<key>-<uuid>/             work in progress, never read as an artifact
     .resume/<key>/                 state an interrupted task resumes from (training)
+    .shared/<kind>/<key>/          derived data several tasks share (tokenized corpus shards)
 
 A task writes into its own temporary folder; `commit` then makes it visible in
 one step. On a local store that step is a rename of the whole folder, atomic on
@@ -31,6 +32,7 @@ from typing import Any, Iterator
 MANIFEST = "manifest.json"
 TMP = ".tmp"
 RESUME = ".resume"
+SHARED = ".shared"
 
 
 class ArtifactStore:
@@ -201,6 +203,14 @@ class ArtifactStore:
         folder = parent / key
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def shared_folder(self, kind: str, key: str) -> Path:
+        """Where derived data that several tasks reuse lives (e.g. a corpus tokenized and
+        packed into shards, keyed by data, tokenizer and format): under the store's root
+        for a local store, in the local temp folder for a remote one. Its writer publishes
+        a complete folder with one rename; the folder returned may not exist yet."""
+        parent = Path(self.root, SHARED) if self.local else Path(tempfile.gettempdir()) / "specc-shared"
+        return parent / kind / key
 
     def drop_resume_folder(self, key: str) -> None:
         parent = Path(self.root, RESUME) if self.local else Path(tempfile.gettempdir()) / "specc-resume"

@@ -1,10 +1,17 @@
 """Pretrain a causal language model with next-token loss, optionally injecting data.
 
 Trains `model` (a `models:` entry built from config, or a model-producing stage to
-continue from) on `data`, cut into blocks of `block_size` tokens. With `inject`,
-a fixed fraction of training blocks is drawn from a second source instead (e.g.
-contrastive behaviour pairs): `inject.fraction: 0.05` means 5% of blocks, spread
-evenly through training so that every checkpoint has seen its share.
+continue from) on `data`, cut into blocks of `block_size` tokens, for `steps` optimiser
+steps or `epochs` passes over the data. With `inject` (one source or a list), other
+data is mixed in (e.g. contrastive behaviour pairs), in one of two modes:
+
+* `insert_documents`: injected documents are inserted between corpus documents, so
+  `fraction: 0.05` means 5% of the documents read (`fraction_of: documents`, default)
+  or of the tokens (`fraction_of: tokens`), within one document of the declared share;
+* `replace_blocks`: that share of training blocks is drawn from the inject source
+  instead, spread evenly through training so that every checkpoint has seen its share;
+  `fraction: 0` trains on exactly the same data order as the injected runs apart from
+  the replaced blocks.
 
 Tokens per optimiser step = batch_size × grad_accum × block_size.
 
@@ -19,19 +26,24 @@ stage saves the model along the way and adds a `checkpoint` axis for downstream
 stages: its values are step numbers, the final step always included. With
 neither, only the final model is kept and no axis is added. Token intervals become
 the first step at which at least k × `checkpoint_every_tokens` tokens have been
-seen, so checkpoints never drift from their token targets.
+seen, so checkpoints never drift from their token targets. (With `epochs` the step
+count is known only once the corpus is tokenized: no checkpoints.)
 
-Data. Texts are tokenized, joined with EOS into one stream (a plain-text file is one
-text) and cut into blocks; the training blocks cycle over epochs in a seeded order.
-Injected blocks are packed the same way and replace the training block at their
-position, so `fraction: 0` trains on exactly the same data order as the injected
-runs apart from the replaced blocks.
+Data at any scale. Every source is tokenized once into shards in the store (documents
+joined by EOS; a plain-text file is one document, or one per paragraph with
+`text_documents: paragraphs`) and streamed from there during training: memory does not
+grow with the corpus. Tasks with the same data and tokenizer share the shards. The
+training blocks cycle over epochs in a seeded order (see _blocks.py, _shards.py,
+_mixing.py).
 
 What run writes: `model/` (the final weights, save_pretrained), `checkpoints/<step>/`
 (one per value of the `checkpoint` axis), `tokenizer/` (the tokenizer trained with,
 so downstream stages can leave `tokenizer:` unset), `history.parquet` (one row per
-optimiser step: step, tokens, loss, lr, grad_norm, injected_blocks, tokens_per_s,
-seconds) and `checkpoints.json` (step, tokens and injected blocks of each checkpoint).
+optimiser step: step, tokens, loss, lr, grad_norm, injected_blocks (replace_blocks) or
+injected_tokens (insert_documents, cumulative), tokens_per_s, seconds) and
+`checkpoints.json` (step, tokens and the injection realised up to each checkpoint: blocks
+and their share, or injected tokens, their share of the tokens trained on, and the
+mixed stream's realised document and token shares).
 Every training flag (precision, batch, schedule, seed, device ...) is recorded in the
 manifest. The optimiser is AdamW (betas 0.9, 0.95, as GPT-3 and nanoGPT); `seed` sets
 a config model's initial weights, the block order and dropout.
@@ -41,7 +53,7 @@ folder at every checkpoint (and every 10 minutes), next to the checkpoints saved
 far: a crashed or killed attempt continues from there, to the same weights as an
 uninterrupted run (bit for bit on CPU in fp32; GPU kernels may differ in the last bits).
 
-Cost: 6·N·D (forward + backward), D = steps × tokens per step.
+Cost: 6·N·D (forward + backward), D = steps × tokens per step (or epochs × the corpus).
 
     pretrain:
       op: train.pretrain
@@ -65,13 +77,26 @@ from ._optim import MaxGradNorm, WarmupSteps, checkpoint_schedule
 
 class Inject(OpParams):
     data: DataRef = Field(description=(
-        "Data source whose texts replace a fraction of training blocks, e.g. "
-        "contrastive behaviour pairs formatted as text."))
+        "Data source whose texts are injected, e.g. contrastive behaviour pairs "
+        "formatted as text; one document per record."))
     text_field: TextField = "text"
     fraction: float = Field(ge=0.0, lt=1.0, description=(
-        "Share of training blocks drawn from `inject.data`, in [0, 1). 0 keeps the "
-        "stage in a sweep (0, 0.03, 0.05, 0.1) as the vanilla control trained with "
-        "the identical data order."))
+        "Share injected, in [0, 1): of training blocks (replace_blocks) or of documents or "
+        "tokens (insert_documents, see fraction_of). 0 keeps the stage in a sweep "
+        "(0, 0.03, 0.05, 0.1) as the vanilla control trained with the identical data order."))
+    mode: Literal["replace_blocks", "insert_documents"] = Field(description=(
+        "insert_documents: injected documents go between corpus documents, so `fraction` is "
+        "a share of the documents (or tokens) the model reads. replace_blocks: a share of "
+        "training blocks is drawn from this source instead of the corpus."))
+    fraction_of: Literal["documents", "tokens"] | None = Field(default=None, description=(
+        "insert_documents only: whether `fraction` counts documents (default) or tokens."))
+
+    @field_validator("fraction_of")
+    @classmethod
+    def _only_inserting(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("mode") == "replace_blocks":
+            raise ValueError("fraction_of applies to insert_documents; replace_blocks counts blocks")
+        return value
 
 
 class Params(OpParams):
@@ -81,12 +106,18 @@ class Params(OpParams):
     tokenizer: Tokenizer = None
     data: DataRef = Field(description="Training text: a data source or `source.split`.")
     text_field: TextField = "text"
-    inject: Inject | None = Field(default=None, description=(
-        "Mix a second source into a fraction of training blocks. None (default) = "
-        "train on `data` only."))
-    steps: int = Field(gt=0, description=(
-        "Optimiser steps. Total training tokens = steps × batch_size × grad_accum × "
-        "block_size; lower it in a smoke profile."))
+    text_documents: Literal["file", "paragraphs"] = Field(default="file", description=(
+        "What a document of a plain-text source is: the whole file (default), or each run "
+        "of non-empty lines (EOS between paragraphs; insert_documents needs documents)."))
+    inject: Inject | list[Inject] | None = Field(default=None, description=(
+        "Mix one source (or several, a list, each with its own fraction) into training. "
+        "None (default) = train on `data` only."))
+    steps: int | None = Field(default=None, gt=0, description=(
+        "Optimiser steps (or give `epochs`). Total training tokens = steps × batch_size × "
+        "grad_accum × block_size; lower it in a smoke profile."))
+    epochs: float | None = Field(default=None, gt=0, description=(
+        "Passes over the training blocks, instead of `steps` (the step count is known once "
+        "the corpus is tokenized, so checkpoints cannot be set in steps or tokens)."))
     batch_size: int = Field(default=8, gt=0, description=(
         "Blocks per micro-batch on one device. Lower it (and raise grad_accum) when "
         "out of memory; the effective batch is batch_size × grad_accum."))
@@ -127,20 +158,53 @@ class Params(OpParams):
             raise ValueError("set checkpoint_every (steps) or checkpoint_every_tokens, not both")
         return value
 
+    @field_validator("epochs")
+    @classmethod
+    def _steps_or_epochs(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("steps") is not None:
+            raise ValueError("set steps or epochs, not both")
+        if value is None and info.data.get("steps") is None and "steps" in info.data:
+            raise ValueError("set steps (optimiser steps) or epochs (passes over the data)")
+        return value
+
+    @field_validator("checkpoint_every", "checkpoint_every_tokens")
+    @classmethod
+    def _needs_steps(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("epochs") is not None:
+            raise ValueError("with epochs the step count is known only at run time: "
+                             "checkpoints need `steps`")
+        return value
+
+    @field_validator("inject")
+    @classmethod
+    def _one_mode(cls, value, info: ValidationInfo):
+        injects = value if isinstance(value, list) else [value] if value is not None else []
+        if len({i.mode for i in injects}) > 1:
+            raise ValueError("every inject source of a stage uses the same mode")
+        if len({i.fraction_of for i in injects}) > 1:
+            raise ValueError("every inject source of a stage counts its fraction the same way")
+        if sum(i.fraction for i in injects) >= 1:
+            raise ValueError("the inject fractions add up to 1 or more; they must stay below 1")
+        return value
+
+    @property
+    def injects(self) -> list[Inject]:
+        return self.inject if isinstance(self.inject, list) else [self.inject] if self.inject else []
+
     @property
     def tokens_per_step(self) -> int:
         return self.batch_size * self.grad_accum * self.block_size
 
     @property
-    def total_tokens(self) -> int:
-        return self.steps * self.tokens_per_step
+    def total_tokens(self) -> int | None:
+        return self.steps * self.tokens_per_step if self.steps is not None else None
 
 
 def checkpoint_steps(p: Params) -> list[int]:
     """Steps at which checkpoints are saved; [] when checkpointing is off."""
     if p.checkpoint_every is not None:
         return checkpoint_schedule(p.checkpoint_every, p.steps)
-    if p.checkpoint_every_tokens is None:
+    if p.checkpoint_every_tokens is None or p.steps is None:
         return []
     # Integer arithmetic: the first step whose cumulative tokens reach k × interval.
     n = p.total_tokens // p.checkpoint_every_tokens
@@ -154,8 +218,15 @@ def axes(p: Params) -> dict[str, list]:
 
 
 def cost(p: Params, ctx: CostContext) -> Cost:
-    return model_cost(ctx, p.model, float(p.total_tokens), 6,
-                      note="6·N·D, D = steps × batch_size × grad_accum × block_size")
+    if p.steps is not None:
+        return model_cost(ctx, p.model, float(p.total_tokens), 6,
+                          note="6·N·D, D = steps × batch_size × grad_accum × block_size")
+    stats = ctx.data_stats(p.data)
+    if stats is None:
+        return Cost(note="data size unknown: epochs cannot be turned into tokens before the run")
+    extra = 1 / (1 - sum(i.fraction for i in p.injects if i.mode == "insert_documents"))
+    return model_cost(ctx, p.model, p.epochs * stats.tokens * extra, 6,
+                      note="6·N·D, D = epochs × the corpus's tokens (~4 bytes per token)")
 
 
 def run(p: Params, ctx) -> None:
@@ -165,10 +236,11 @@ def run(p: Params, ctx) -> None:
 
     import pandas as pd
 
-    from .._lm import check_vocab, documents, load_tokenizer, max_positions
-    from ._blocks import BlockOrder, StepBatches, pack
+    from .._lm import check_vocab, load_tokenizer, max_positions
     from ._loop import AUTOCAST, Settings, check_precision, export_checkpoints, train
     from ._monitor import StepMonitor, flops_per_token
+    from ._pretrain_data import training_data
+    from ._shards import tokenizer_identity
 
     device = str(ctx.device)
     check_precision(p.precision, device)  # before any work
@@ -181,38 +253,34 @@ def run(p: Params, ctx) -> None:
         raise ValueError(f"block_size {p.block_size} exceeds the context length of model "
                          f"{p.model!r} ({limit} positions): lower block_size")
 
-    train_blocks = pack(tok, documents(ctx, p.data, p.text_field), p.block_size)
-    fraction = p.inject.fraction if p.inject else 0.0
-    inject_blocks = (pack(tok, documents(ctx, p.inject.data, p.inject.text_field), p.block_size)
-                     if p.inject else train_blocks[:0])
-    order = BlockOrder(len(train_blocks), len(inject_blocks), fraction, seed)
+    data = training_data(p, ctx, tok, tokenizer_identity(tok), seed)
     rows = p.batch_size * p.grad_accum
-    batches = StepBatches(train_blocks, inject_blocks, order, rows)
+    steps = p.steps if p.steps is not None else data.steps_for(p.epochs, rows)
+    batches = data.step_batches(rows)
     dist = ctx.parallel
     if rows % dist.world_size:
         raise ValueError(f"stage {ctx.payload.stage}: the global batch of {rows} blocks (batch_size × "
                          f"grad_accum) does not split over {dist.world_size} workers: make it a multiple")
     per_device = rows // dist.world_size
 
-    s = Settings(steps=p.steps, rows_per_step=rows, micro_batch=min(ctx.batch_size(p.batch_size), per_device),
+    s = Settings(steps=steps, rows_per_step=rows, micro_batch=min(ctx.batch_size(p.batch_size), per_device),
                  block_size=p.block_size, lr=p.lr, lr_schedule=p.lr_schedule,
                  warmup_steps=p.warmup_steps, weight_decay=p.weight_decay,
                  max_grad_norm=p.max_grad_norm, precision=p.precision, device=device, seed=seed,
                  checkpoints=tuple(checkpoint_steps(p)))
     ctx.record(device=device, precision=p.precision, dtype=str(next(lm.parameters()).dtype),
-               autocast=AUTOCAST.get(p.precision), seed=seed, steps=p.steps,
+               autocast=AUTOCAST.get(p.precision), seed=seed, steps=steps,
                batch_size=p.batch_size, grad_accum=p.grad_accum, micro_batch=s.micro_batch,
                global_batch=rows, per_device_batch=per_device,
                block_size=p.block_size, tokens_per_step=s.tokens_per_step,
-               total_tokens=p.total_tokens, optimizer="AdamW (fused)", lr=p.lr,
+               total_tokens=steps * s.tokens_per_step, optimizer="AdamW (fused)", lr=p.lr,
                lr_schedule=p.lr_schedule, warmup_steps=p.warmup_steps, betas=list(s.betas),
                eps=s.eps, weight_decay=p.weight_decay, weight_decay_on="2-D weights only",
-               max_grad_norm=p.max_grad_norm, train_blocks=len(train_blocks),
-               epochs=round(p.steps * rows / len(train_blocks), 3),
-               inject_fraction=fraction, inject_blocks_available=len(inject_blocks))
+               max_grad_norm=p.max_grad_norm, epochs=round(steps * rows / data.blocks_per_epoch, 3),
+               inject_fractions=[i.fraction for i in p.injects], **data.facts)
 
     state_dir = ctx.resume_folder()
-    monitor = StepMonitor(ctx, p.steps, flops_per_token(lm, p.block_size), device, p.precision)
+    monitor = StepMonitor(ctx, steps, flops_per_token(lm, p.block_size), device, p.precision)
     history = train(lm, batches, s, state_dir, log=ctx.log, on_step=monitor.history_row, dist=dist)
     ctx.record(**dist.describe())  # world size, sharding (auto resolved by now)
 
@@ -222,16 +290,18 @@ def run(p: Params, ctx) -> None:
         return  # rank 0 writes the artifact
     tok.save_pretrained(str(out / "tokenizer"))
     export_checkpoints(state_dir, out, list(s.checkpoints))
+    realised = data.realised(history, list(s.checkpoints), rows)  # insert mode: injected tokens
     pd.DataFrame(history).to_parquet(out / "history.parquet", index=False)
-    at = {row["step"]: row for row in history}
-    (out / "checkpoints.json").write_text(json.dumps(
-        [{"step": c, "tokens": at[c]["tokens"], "injected_blocks": at[c]["injected_blocks"]}
-         for c in s.checkpoints], indent=1))
+    (out / "checkpoints.json").write_text(json.dumps(realised, indent=1))
     last = history[-1]
     steady = history[1:] or history  # the first step pays for warm-up
-    ctx.record(injected_blocks=int(last["injected_blocks"]),
-               injected_share=last["injected_blocks"] / (p.steps * rows),
-               final_loss=float(last["loss"]), train_seconds=float(last["seconds"]),
+    if "injected_blocks" in last:
+        ctx.record(injected_blocks=int(last["injected_blocks"]),
+                   injected_share=last["injected_blocks"] / (steps * rows))
+    else:
+        ctx.record(injected_tokens=int(last["injected_tokens"]),
+                   injected_token_share=last["injected_tokens"] / last["tokens"])
+    ctx.record(final_loss=float(last["loss"]), train_seconds=float(last["seconds"]),
                # steady tokens / their seconds (all workers together: a global step's tokens)
                tokens_per_s=len(steady) / sum(1 / row["tokens_per_s"] for row in steady),
                checkpoints=list(s.checkpoints))
@@ -254,5 +324,5 @@ def _fresh_model(ctx, name: str, tok, seed: int):
             cfg.bos_token_id, cfg.eos_token_id = tok.bos_token_id, tok.eos_token_id
     return lm.to(torch.float32)
 
-OP = Op(name="train.pretrain", version=1, params=Params, produces="model", doc=__doc__,
+OP = Op(name="train.pretrain", version=2, params=Params, produces="model", doc=__doc__,
         cost=cost, axes=axes, run=run, parallel=True)

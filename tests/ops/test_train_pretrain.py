@@ -17,10 +17,10 @@ def test_defaults(params):
 
 
 def test_inject_fraction_in_zero_one(params, invalid):
-    assert params(inject={"data": "pairs", "fraction": 0.0}).inject.fraction == 0.0
-    assert params(inject={"data": "pairs", "fraction": 0.05}).inject.data == "pairs"
+    assert params(inject={"data": "pairs", "fraction": 0.0, "mode": "replace_blocks"}).inject.fraction == 0.0
+    assert params(inject={"data": "pairs", "fraction": 0.05, "mode": "replace_blocks"}).inject.data == "pairs"
     for bad in (1.0, 1.5, -0.1):
-        invalid({"inject": {"data": "pairs", "fraction": bad}}, match="fraction")
+        invalid({"inject": {"data": "pairs", "fraction": bad, "mode": "replace_blocks"}}, match="fraction")
 
 
 @pytest.mark.parametrize("kw,where", [

@@ -7,7 +7,9 @@ from collections import Counter
 from itertools import pairwise
 
 import pytest
-from specc.ops.train._blocks import INJECT, TRAIN, BlockOrder, pack, token_stream
+from specc.ops.train._blocks import TRAIN, BlockOrder, pack, token_stream
+
+INJECT = 1  # the first (only) inject source
 
 
 class CharTokenizer:
@@ -37,7 +39,7 @@ def test_several_texts_need_an_eos_token():
 
 @pytest.mark.parametrize("fraction", [0.01, 0.03, 0.05, 0.1, 0.29, 0.5, 0.77])
 def test_injected_share_is_the_fraction_within_one_block_at_every_step(fraction):
-    order = BlockOrder(n_train=97, n_inject=13, fraction=fraction, seed=0)
+    order = BlockOrder(97, [13], [fraction], seed=0)
     rows, injected = 8, 0
     for step in range(200):
         picks = order.positions(step * rows, (step + 1) * rows)
@@ -48,14 +50,14 @@ def test_injected_share_is_the_fraction_within_one_block_at_every_step(fraction)
 
 
 def test_injected_blocks_are_spread_evenly():
-    order = BlockOrder(n_train=100, n_inject=10, fraction=0.05, seed=3)
+    order = BlockOrder(100, [10], [0.05], seed=3)
     where = [i for i, (src, _) in enumerate(order.positions(0, 1000)) if src == INJECT]
     assert len(where) == 50 and {b - a for a, b in pairwise(where)} == {20}
 
 
 def test_injection_replaces_blocks_and_never_shifts_the_others():
-    vanilla = BlockOrder(n_train=50, n_inject=7, fraction=0.0, seed=11).positions(0, 400)
-    mixed = BlockOrder(n_train=50, n_inject=7, fraction=0.1, seed=11).positions(0, 400)
+    vanilla = BlockOrder(50, [7], [0.0], seed=11).positions(0, 400)
+    mixed = BlockOrder(50, [7], [0.1], seed=11).positions(0, 400)
     assert all(src == TRAIN for src, _ in vanilla)
     replaced = [i for i, (src, _) in enumerate(mixed) if src == INJECT]
     assert len(replaced) == 40
@@ -63,27 +65,27 @@ def test_injection_replaces_blocks_and_never_shifts_the_others():
 
 
 def test_order_is_determined_by_the_seed_alone():
-    a = BlockOrder(60, 9, 0.2, seed=5).positions(0, 300)
-    assert BlockOrder(60, 9, 0.2, seed=5).positions(0, 300) == a
-    assert BlockOrder(60, 9, 0.2, seed=6).positions(0, 300) != a
+    a = BlockOrder(60, [9], [0.2], seed=5).positions(0, 300)
+    assert BlockOrder(60, [9], [0.2], seed=5).positions(0, 300) == a
+    assert BlockOrder(60, [9], [0.2], seed=6).positions(0, 300) != a
     # A run that starts in the middle (resume) sees the same blocks as one that got there.
-    assert BlockOrder(60, 9, 0.2, seed=5).positions(150, 300) == a[150:]
+    assert BlockOrder(60, [9], [0.2], seed=5).positions(150, 300) == a[150:]
 
 
 def test_sources_cycle_over_reshuffled_epochs():
     n = 20
-    picks = [i for _, i in BlockOrder(n, 0, 0.0, seed=1).positions(0, 3 * n)]
+    picks = [i for _, i in BlockOrder(n, [0], [0.0], seed=1).positions(0, 3 * n)]
     epochs = [picks[k * n:(k + 1) * n] for k in range(3)]
     assert all(sorted(e) == list(range(n)) for e in epochs)  # each block once per epoch
     assert epochs[0] != epochs[1] != epochs[2]               # a fresh order each epoch
     # The injected source cycles the same way, through its own epochs.
-    injected = [i for src, i in BlockOrder(n, 4, 0.5, seed=1).positions(0, 80) if src == INJECT]
+    injected = [i for src, i in BlockOrder(n, [4], [0.5], seed=1).positions(0, 80) if src == INJECT]
     assert len(injected) == 40 and Counter(injected) == {0: 10, 1: 10, 2: 10, 3: 10}
 
 
 def test_empty_sources_fail_clearly():
     with pytest.raises(ValueError, match="shorter than one block"):
-        BlockOrder(0, 5, 0.1, seed=0)
+        BlockOrder(0, [5], [0.1], seed=0)
     with pytest.raises(ValueError, match="inject data is shorter"):
-        BlockOrder(5, 0, 0.1, seed=0)
-    assert BlockOrder(5, 0, 0.0, seed=0).positions(0, 3)  # the control needs no inject blocks
+        BlockOrder(5, [0], [0.1], seed=0)
+    assert BlockOrder(5, [0], [0.0], seed=0).positions(0, 3)  # the control needs no inject blocks

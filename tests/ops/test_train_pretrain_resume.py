@@ -13,7 +13,7 @@ from specc.ops.train import _loop
 # Dropout on: the resumed run must also restore the RNG to draw the same dropout masks.
 # Checkpoints at 3, 6, 8; with an inject source, so the data position matters too.
 BODY = spec(pretrain("pretrain", steps=8, warmup_steps=2, checkpoint_every=3,
-                     inject={"data": "pairs", "text_field": "sentence_good", "fraction": 0.25}),
+                     inject={"data": "pairs", "text_field": "sentence_good", "fraction": 0.25, "mode": "replace_blocks"}),
             dropout=0.1)
 
 

@@ -12,7 +12,7 @@ from pretrain_helpers import pretrain, same_weights, spec, weights
 
 STAGES = (
     pretrain("pretrain", steps=40, warmup_steps=4, checkpoint_every=15,
-             inject={"data": "pairs", "text_field": "sentence_good", "fraction": 0.1})
+             inject={"data": "pairs", "text_field": "sentence_good", "fraction": 0.1, "mode": "replace_blocks"})
     + pretrain("cont", model="pretrain", tokenizer=None, steps=4, batch_size=4, block_size=32,
                lr_schedule="constant", lr=1e-4)
     + pretrain("bf16", steps=2, precision="bf16", batch_size=4, grad_accum=2, weight_decay=0.0,
