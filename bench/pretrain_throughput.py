@@ -129,11 +129,11 @@ def run_loop(args, blocks, vocab: int, monitor_dir: Path | None = None,
              spent: list[float] | None = None) -> tuple[tuple[float, float], float]:
     """The loop; with `monitor_dir`, with train.pretrain's per-step monitor writing events
     there, its time per step appended to `spent` (timed steps only)."""
-    from specc.ops.train._blocks import BlockOrder, StepBatches
+    from specc.ops.train._blocks import BlockOrder, StepBatches, TensorBlocks
     from specc.ops.train._loop import train
     from specc.ops.train._monitor import StepMonitor, flops_per_token
     model = fresh_model(args, vocab)
-    batches = StepBatches(blocks, blocks[:0], BlockOrder(len(blocks), 0, 0.0, seed=0), args.batch)
+    batches = StepBatches([TensorBlocks(blocks)], BlockOrder(len(blocks), seed=0), args.batch)
     on_step = None
     if monitor_dir is not None:
         ctx = _MonitorCtx(monitor_dir)
@@ -154,7 +154,7 @@ def run_trainer(args, blocks, vocab: int, folder: Path) -> tuple[tuple[float, fl
     import transformers
     from specc.ops.train._blocks import BlockOrder
     # The same blocks the loop trains on (Trainer's sampler shuffles them again).
-    picks = BlockOrder(len(blocks), 0, 0.0, seed=0).positions(0, (args.warmup + args.steps) * args.batch)
+    picks = BlockOrder(len(blocks), seed=0).positions(0, (args.warmup + args.steps) * args.batch)
     dataset = [{"input_ids": blocks[i], "labels": blocks[i]} for _, i in picks]
     ends: list[float] = []
 

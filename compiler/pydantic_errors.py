@@ -13,6 +13,8 @@ from .errors import Diagnostics, did_you_mean, names_hint
 
 # Union tags that pydantic puts into error locations; users never wrote them.
 _TAGS = {"text", "jsonl", "csv", "parquet", "hf", "config", "hub", "path"}
+# Tags of op params that take one entry or a list (train.pretrain's inject), anywhere.
+_PARAM_TAGS = {"one_inject", "inject_list"}
 _UNION_HELP = {
     "data": ("data source {name!r} needs exactly one of the keys text, jsonl, csv, parquet or hf",
              ("text", "jsonl", "csv", "parquet", "hf")),
@@ -37,7 +39,7 @@ def _clean_loc(loc: tuple) -> tuple:
     loc = tuple(loc)
     if len(loc) > 2 and loc[0] in ("data", "models") and loc[2] in _TAGS:
         loc = loc[:2] + loc[3:]
-    return tuple(p for p in loc if p != "[key]")
+    return tuple(p for p in loc if p != "[key]" and p not in _PARAM_TAGS)
 
 
 def _unwrap(tp: Any) -> Any:

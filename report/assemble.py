@@ -16,6 +16,7 @@ from .conditions import condition_summary
 from .costs import cost_summary
 from .provenance import provenance
 from .results import render_results, write_results_json
+from .injection import realised_injection
 from .training_curves import training_curves
 
 RESULTS_FORMAT = 1
@@ -67,6 +68,7 @@ def build_results(plan, run_result, ledger, tables) -> dict[str, Any]:
         "figures": figures,
         "cost": cost_summary(plan, ledger, run_result.run_id),
         "training_curves": training_curves(plan, tables.store),
+        "injection": realised_injection(plan, tables.store),
         "provenance": provenance(plan, lock_summary),
     }
 

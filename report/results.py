@@ -147,6 +147,7 @@ def _view(results: dict[str, Any], drawn: set[str]) -> dict[str, Any]:
                        for d in results.get("deviations", [])],
         "cost": results.get("cost"),
         "provenance": results.get("provenance"),
+        "injection": results.get("injection") or [],
     }
 
 

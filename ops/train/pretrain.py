@@ -66,9 +66,9 @@ Cost: 6·N·D (forward + backward), D = steps × tokens per step (or epochs × t
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Union
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from .._common import Seed, TextField, Tokenizer, TrainPrecision, model_cost
 from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
@@ -109,7 +109,9 @@ class Params(OpParams):
     text_documents: Literal["file", "paragraphs"] = Field(default="file", description=(
         "What a document of a plain-text source is: the whole file (default), or each run "
         "of non-empty lines (EOS between paragraphs; insert_documents needs documents)."))
-    inject: Inject | list[Inject] | None = Field(default=None, description=(
+    inject: Annotated[Union[Annotated[Inject, Tag("one_inject")], Annotated[list[Inject], Tag("inject_list")]],
+                      Discriminator(lambda v: "inject_list" if isinstance(v, list) else "one_inject")] | None = Field(
+        default=None, description=(
         "Mix one source (or several, a list, each with its own fraction) into training. "
         "None (default) = train on `data` only."))
     steps: int | None = Field(default=None, gt=0, description=(

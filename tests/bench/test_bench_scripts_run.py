@@ -49,3 +49,14 @@ def test_generate_throughput_runs_with_identical_greedy_texts():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "identical greedy texts: 8/8" in result.stdout
     assert [line.split()[0] for line in result.stdout.splitlines()[2:4]] == ["specc", "naive"]
+
+
+def test_pretrain_memory_runs_at_its_smallest_size():
+    """Two small corpora, a few steps: the bench packs, streams, trains and reports its goal."""
+    result = subprocess.run([sys.executable, str(BENCH / "pretrain_memory.py"), "--tokens", "100000", "200000",
+                             "--steps", "2"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("streamed ")]
+    tokens = [int(r[1].replace(",", "")) for r in rows]
+    assert len(tokens) == 2 and abs(tokens[0] - 100_000) <= 1 and abs(tokens[1] - 200_000) <= 1
+    assert "goal flat" in result.stdout

@@ -58,3 +58,20 @@ def test_stages_reading_the_same_corpus_share_its_shards(run):
     corpora = list((run.store_root / ".shared" / "corpora").iterdir())
     # the whole corpus as one text (by_epochs), as paragraphs, and the two fields of the pairs
     assert len(corpora) == 4
+
+
+def test_results_report_the_realised_injection(run, tmp_path):
+    from specc.report.injection import realised_injection
+    from specc.report.results import load_results, render_results
+    rows = {r["stage"]: r for r in realised_injection(run.plan, run.store)}
+    assert set(rows) == {"inserted", "two_sources"}
+    inserted = rows["inserted"]
+    assert (inserted["mode"], inserted["unit"], inserted["declared"], inserted["tasks"]) == \
+        ("insert_documents", "documents", 0.1, 1)
+    low, high = inserted["realised"]["documents"]
+    assert low == high and abs(low - 0.1) < 0.01
+    golden = __import__("pathlib").Path(__file__).parents[1] / "report" / "golden" / "results_input.json"
+    results = load_results(golden)
+    results["injection"] = list(rows.values())
+    text = render_results(results, tmp_path).read_text(encoding="utf-8")
+    assert "**Injection (realised):** inserted: declared 10" in text
