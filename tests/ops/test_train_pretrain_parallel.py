@@ -17,7 +17,7 @@ from pretrain_helpers import pretrain, spec, weights
 pytestmark = pytest.mark.slow
 
 COMMON = dict(steps=6, batch_size=4, grad_accum=2, warmup_steps=2, checkpoint_every=3,
-              inject={"data": "pairs", "text_field": "sentence_good", "fraction": 0.25})
+              inject={"data": "pairs", "text_field": "sentence_good", "fraction": 0.25, "mode": "replace_blocks"})
 # Resources are not part of a task's key (they change where it runs, not what it computes),
 # so each variant runs in a store of its own.
 RESOURCES = {"one": {}, "ddp": {"workers": 2, "sharding": "none"},
