@@ -107,9 +107,10 @@ def probe_store(tmp_path_factory):
     return tmp_path_factory.mktemp("probe-store")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_local():
-    """An embedded Ray with 2 CPUs for the multi-worker training tests (Ray Train workers)."""
+    """An embedded Ray with 2 CPUs for the multi-worker training tests (Ray Train workers); shut
+    down after the module, so later test folders (tests/runtime's session Ray) start their own."""
     import os
 
     import ray

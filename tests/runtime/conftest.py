@@ -13,6 +13,8 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 @pytest.fixture(scope="session")
 def ray_session():
     import ray
+    if ray.is_initialized():   # a Ray another folder's fixture left up: start ours afresh
+        ray.shutdown()
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield
     ray.shutdown()
