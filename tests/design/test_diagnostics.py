@@ -64,8 +64,10 @@ def test_units_come_from_the_data_and_the_design(tmp_path):
 
 
 def test_flagship_units():
-    designs = design_diagnostics(compile_spec(ROOT / "specs" / "blimp-dynamics.yaml"))
-    assert designs["H1"].units == 12012 and designs["H1"].model == "proportion"
+    plan = compile_spec(ROOT / "specs" / "blimp-dynamics.yaml")
+    designs = design_diagnostics(plan)
+    assert plan.data["pairs"].stats.records == 12000                  # 12 paradigms x 1,000 pairs
+    assert designs["H1"].units == 12000 and designs["H1"].model == "proportion"
     assert designs["H2"].units == 12 and designs["H2"].model == "correlation"   # joined on the 12 paradigms
 
 
