@@ -22,13 +22,20 @@ EXPECTED = {
 ALL = [(n, op) for n, op in OPS.items() if n in BUILTIN]  # not the tests' plugin ops
 
 
+def _models_in(annotation: object) -> typing.Iterator[type[BaseModel]]:
+    """Models anywhere in an annotation: Optional, Annotated tagged unions, lists of models."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _models_in(arg)
+
+
 def submodels(cls: type[BaseModel]) -> typing.Iterator[tuple[str, type[BaseModel]]]:
     yield "", cls
     for name, field in cls.model_fields.items():
-        for arg in (field.annotation, *typing.get_args(field.annotation)):
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                for sub, model in submodels(arg):
-                    yield f"{name}.{sub}", model
+        for arg in dict.fromkeys(_models_in(field.annotation)):
+            for sub, model in submodels(arg):
+                yield f"{name}.{sub}", model
 
 
 def refs(annotation: object, metadata: list) -> set[tuple[str, ...]]:
