@@ -107,6 +107,8 @@ def load_source(source: Any, files: tuple[Path, ...], ref: str | None = None, se
             raise ValueError("hub sources choose their split with `split:`, not `source.part`")
         dataset = load_hub(source, files[0] if files else None, roots)
         return dataset if parsed is None or parsed.limit is None else _limit(dataset, parsed, seed)
+    if roots is not None:   # every file again, as it is opened (a symlink swapped since compiling)
+        files = tuple(confine(f, roots) for f in files)
     dataset = load_local(source.kind, files, cache_dir)
     if part is not None:
         if not source.split or part not in source.split.parts:
