@@ -17,10 +17,9 @@ compiler imports it for signatures, the verdicts for evaluation.
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 
-from specc.registry import Registry
+from specc.registry import Registry, plugin_modules
 
 from .function import (BOOTSTRAP, SUMMARIES, TEST_METHODS, MeasureEvalError, MeasureFunction,
                        function)
@@ -40,11 +39,7 @@ def _builtin_modules():
 
 def _plugin_functions() -> list[MeasureFunction]:
     found = []
-    for name in filter(None, (n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(","))):
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            raise MeasurePluginError(f"{PLUGINS_ENV}: cannot import plugin module {name!r}: {exc}") from exc
+    for name, module in plugin_modules(PLUGINS_ENV, MeasurePluginError):
         if not hasattr(module, "MEASURES"):
             raise MeasurePluginError(f"{PLUGINS_ENV}: plugin module {name!r} defines no MEASURES")
         for fn in module.MEASURES:

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
-import os
 
-from specc.registry import Registry
+from specc.registry import Registry, plugin_modules
 
 from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataStats, ModelRef,
                   Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)
@@ -43,11 +41,7 @@ PLUGINS_ENV = "SPECC_PLUGINS"
 
 def _plugin_ops() -> list[Op]:
     found = []
-    for name in filter(None, (n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(","))):
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            raise PluginError(f"{PLUGINS_ENV}: cannot import plugin module {name!r}: {exc}") from exc
+    for name, module in plugin_modules(PLUGINS_ENV, PluginError):
         ops = list(getattr(module, "OPS", ())) or ([module.OP] if hasattr(module, "OP") else [])
         if not ops:
             raise PluginError(f"{PLUGINS_ENV}: plugin module {name!r} defines neither OP nor OPS")

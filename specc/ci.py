@@ -26,7 +26,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from specc.compiler.datafiles import CONFIG_FILE, CONFIG_ENV
+from specc.compiler.datafiles import CONFIG_ENV, CONFIG_FILE
+from specc.registry import plugin_names
 
 # Where specs live, unless specc.toml says otherwise (`[ci] specs = ["experiments/*.yaml"]`).
 DEFAULT_SPEC_GLOBS = ("specs/*.yaml", "specs/*.yml", "specs/**/*.yaml", "specs/**/*.yml")
@@ -126,7 +127,7 @@ def trusted_setup(repo: Path, since: str, changed: list[str]) -> TrustedSetup:
     notes = []
     if config_at(repo, None) != text:
         notes.append(f"{CONFIG_FILE} differs from {since}'s: CI uses {since}'s data roots and plugins")
-    env_plugins = tuple(filter(None, (p.strip() for p in os.environ.get(PLUGINS_ENV, "").split(","))))
+    env_plugins = plugin_names(PLUGINS_ENV)
     if env_plugins and env_plugins != plugins:
         notes.append(f"{PLUGINS_ENV}={','.join(env_plugins)} ignored: CI loads only the plugins "
                      f"{CONFIG_FILE} lists at {since} ({', '.join(plugins) or 'none'})")

@@ -5,6 +5,9 @@ a spec can never change what a name means half-way through a run.
 """
 from __future__ import annotations
 
+import importlib
+import os
+from types import ModuleType
 from typing import Generic, Iterator, TypeVar
 
 from .names import names_hint
@@ -55,3 +58,17 @@ class Registry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         return sorted(self._items.items())
+
+
+def plugin_names(env: str) -> tuple[str, ...]:
+    """The module names listed in a comma-separated environment variable (e.g. SPECC_PLUGINS)."""
+    return tuple(filter(None, (n.strip() for n in os.environ.get(env, "").split(","))))
+
+
+def plugin_modules(env: str, error: type[Exception]) -> Iterator[tuple[str, ModuleType]]:
+    """(name, module) for every plugin module `env` lists; `error` when one cannot be imported."""
+    for name in plugin_names(env):
+        try:
+            yield name, importlib.import_module(name)
+        except ImportError as exc:
+            raise error(f"{env}: cannot import plugin module {name!r}: {exc}") from exc
