@@ -53,6 +53,7 @@ class Settings:
     device: str                 # cpu | cuda
     seed: int
     checkpoints: tuple[int, ...] = ()
+    regulariser: tuple[str, float] | None = None   # (kind, weight): see _regularise.py
     betas: tuple[float, float] = (0.9, 0.95)   # GPT-3 / nanoGPT pretraining betas
     eps: float = 1e-8
 
@@ -146,17 +147,24 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
         x = dist.local_rows(x).to(s.device, non_blocking=True)  # this worker's share of the step
 
         loss_sum = torch.zeros((), device=s.device)
+        penalty_sum = torch.zeros((), device=s.device)
         chunks = x.split(s.micro_batch)
         for k, chunk in enumerate(chunks):
             with dist.accumulating(model, last=k == len(chunks) - 1):
                 with autocast:
-                    loss = model(input_ids=chunk, labels=chunk, use_cache=False).loss
+                    if s.regulariser is None:
+                        loss = objective = model(input_ids=chunk, labels=chunk, use_cache=False).loss
+                    else:
+                        loss, pen = _loss_and_penalty(model, chunk, s.regulariser[0])
+                        objective = loss + s.regulariser[1] * pen
+                        penalty_sum += pen.detach() * (len(chunk) / len(x))
                 # Every block has the same number of predicted tokens, so weighting each
                 # micro-batch's mean by its share of blocks gives the step's mean loss (and
                 # the workers' gradient average the global step's mean).
-                weighted = loss * (len(chunk) / len(x))
+                share = len(chunk) / len(x)
+                weighted = objective * share
                 (scaler.scale(weighted) if scaler is not None else weighted).backward()
-            loss_sum += weighted.detach()
+            loss_sum += loss.detach() * share   # the history's loss: next-token loss only
 
         if scaler is not None:
             scaler.unscale_(opt)  # clip the true gradients, not the scaled ones
@@ -177,6 +185,8 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
                         "lr": lr, "grad_norm": norm_value, "injected_blocks": injected,
                         "tokens_per_s": s.tokens_per_step / (now - t_prev),  # seconds: wall time
                         "seconds": elapsed0 + now - t_start})
+        if s.regulariser is not None:  # trained on loss + weight × penalty
+            history[-1]["penalty"] = dist.mean(penalty_sum).item()
         if on_step is not None:
             on_step(history[-1])
         if not math.isfinite(loss_value):
@@ -195,6 +205,14 @@ def train(model: Any, batches: Callable[[int], tuple[Any, int]], s: Settings,
             raise RuntimeError(f"{CRASH_ENV}={crash_at}: simulated crash after step {done}")
     model.eval()
     return history
+
+
+def _loss_and_penalty(model: Any, chunk: Any, kind: str) -> tuple[Any, Any]:
+    """Next-token loss and the geometric penalty of the final hidden states (after the
+    final norm: transformers' last hidden state), from one forward pass."""
+    from ._regularise import penalty
+    out = model(input_ids=chunk, labels=chunk, use_cache=False, output_hidden_states=True)
+    return out.loss, penalty(kind, out.hidden_states[-1])
 
 
 # -- resume state ------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def training_data(p, ctx, tok, tokenizer_id: str, seed: int) -> TrainingData:
     corpus = packed_corpus(ctx, p.data, p.text_field, tok, tokenizer_id, p.text_documents)
     injects = p.injects
     mode = injects[0].mode if injects else None
-    streams = [packed_corpus(ctx, i.data, i.text_field, tok, tokenizer_id, p.text_documents) for i in injects]
+    streams = [packed_corpus(ctx, i.data, i.text_field, tok, tokenizer_id, p.text_documents, i.template)
+               for i in injects]
     facts: dict[str, Any] = {"corpus_tokens": corpus.n_tokens, "corpus_documents": corpus.n_docs,
                              "inject_mode": mode}
     if mode == "insert_documents":

@@ -195,11 +195,19 @@ def text_pieces(lines: Iterator[str], documents: str) -> Iterator[tuple[bool, st
     yield first, "\n".join(acc)  # the whole file is one document, even an empty one
 
 
-def _pieces(ctx, ref: str, text_field: str, text_documents: str) -> Iterator[tuple[bool, str]]:
+def _pieces(ctx, ref: str, text_field: str, text_documents: str,
+            template: str | None = None) -> Iterator[tuple[bool, str]]:
     ds = ctx.data(ref)
     if ctx.data_kind(ref) == "text":
         lines = (line for batch in ds.iter(batch_size=BATCH_DOCS) for line in batch["text"])
         yield from text_pieces(lines, text_documents)
+        return
+    if template is not None:  # each record written from its fields (inject.template)
+        from ._record_text import render_record
+        for batch in ds.iter(batch_size=BATCH_DOCS):
+            names = list(batch)
+            for values in zip(*(batch[n] for n in names)):
+                yield True, render_record(template, dict(zip(names, values)))
         return
     if text_field not in ds.column_names:
         raise KeyError(f"data source {ref!r} has no field {text_field!r} "
@@ -217,16 +225,20 @@ def tokenizer_identity(tok) -> str:
     return hashlib.sha256((text + special).encode()).hexdigest()
 
 
-def corpus_key(ctx, ref: str, text_field: str, text_documents: str, tokenizer_id: str) -> str:
+def corpus_key(ctx, ref: str, text_field: str, text_documents: str, tokenizer_id: str,
+               template: str | None = None) -> str:
     parts = {"format": FORMAT, "data": ctx.data_identity(ref), "field": text_field,
              "documents": text_documents, "tokenizer": tokenizer_id}
+    if template is not None:  # only when set: the shards of field-read corpora keep their keys
+        parts["template"] = template
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def packed_corpus(ctx, ref: str, text_field: str, tok, tokenizer_id: str,
-                  text_documents: str = "file") -> TokenStream:
-    """The reference's documents tokenized into shards in the store (built once, then reused)."""
-    key = corpus_key(ctx, ref, text_field, text_documents, tokenizer_id)
+                  text_documents: str = "file", template: str | None = None) -> TokenStream:
+    """The reference's documents tokenized into shards in the store (built once, then
+    reused); with `template`, each record's document is written from its fields."""
+    key = corpus_key(ctx, ref, text_field, text_documents, tokenizer_id, template)
     folder = ctx.shared_folder("corpora", key)
     if (folder / "meta.json").exists():
         ctx.log(f"corpus {ref}: reusing its shards ({folder.name[:12]})")
@@ -238,7 +250,7 @@ def packed_corpus(ctx, ref: str, text_field: str, tok, tokenizer_id: str,
         writer = ShardWriter(tmp, tok.eos_token_id, len(tok))
         batch: list[tuple[bool, str]] = []
         chars = 0
-        for piece in _pieces(ctx, ref, text_field, text_documents):
+        for piece in _pieces(ctx, ref, text_field, text_documents, template):
             batch.append(piece)
             chars += len(piece[1])
             if len(batch) >= BATCH_DOCS or chars >= PIECE_CHARS * 16:
@@ -246,7 +258,7 @@ def packed_corpus(ctx, ref: str, text_field: str, tok, tokenizer_id: str,
                 batch, chars = [], 0
         _write(writer, tok, batch)
         writer.close({"ref": ref, "text_field": text_field, "text_documents": text_documents,
-                      "tokenizer": tokenizer_id})
+                      "tokenizer": tokenizer_id, "template": template})
         try:
             os.rename(tmp, folder)
         except OSError:  # another task published the same shards first: use theirs

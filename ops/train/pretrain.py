@@ -13,6 +13,13 @@ data is mixed in (e.g. contrastive behaviour pairs), in one of two modes:
   `fraction: 0` trains on exactly the same data order as the injected runs apart from
   the replaced blocks.
 
+An injected document is one field of each record (`text_field`), or written from several
+(`template`, e.g. a BBQ item in the lettered multiple-choice format with its answer).
+
+Regulariser. `regulariser: {kind: isotropy, weight: w}` trains on next-token loss plus w ×
+a geometric penalty of the final hidden states (_regularise.py): a negative control that
+changes the representations' geometry without changing the data.
+
 Tokens per optimiser step = batch_size × grad_accum × block_size.
 
 Several devices. With `resources: {gpus: N}` (or `workers: N` on CPU) the task trains on N
@@ -39,8 +46,9 @@ _mixing.py).
 What run writes: `model/` (the final weights, save_pretrained), `checkpoints/<step>/`
 (one per value of the `checkpoint` axis), `tokenizer/` (the tokenizer trained with,
 so downstream stages can leave `tokenizer:` unset), `history.parquet` (one row per
-optimiser step: step, tokens, loss, lr, grad_norm, injected_blocks (replace_blocks) or
-injected_tokens (insert_documents, cumulative), tokens_per_s, seconds) and
+optimiser step: step, tokens, loss (next-token loss), lr, grad_norm, injected_blocks
+(replace_blocks) or injected_tokens (insert_documents, cumulative), tokens_per_s, seconds,
+and with `regulariser` the penalty) and
 `checkpoints.json` (step, tokens and the injection realised up to each checkpoint: blocks
 and their share, or injected tokens, their share of the tokens trained on, and the
 mixed stream's realised document and token shares).
@@ -68,10 +76,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from .._common import Seed, TextField, Tokenizer, TrainPrecision, model_cost
-from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
+from .._op import ColumnOf, Cost, CostContext, DataRef, ModelRef, Op, OpParams
 from ._optim import MaxGradNorm, WarmupSteps, checkpoint_schedule
 
 
@@ -79,7 +87,15 @@ class Inject(OpParams):
     data: DataRef = Field(description=(
         "Data source whose texts are injected, e.g. contrastive behaviour pairs "
         "formatted as text; one document per record."))
-    text_field: TextField = "text"
+    text_field: TextField | None = Field(default=None, description=(
+        "Record field holding each injected document (default \"text\"); exclusive with "
+        "`template`. Ignored for plain-text files."))
+    template: Annotated[str, ColumnOf(("data",), template=True)] | None = Field(
+        default=None, min_length=1, description=(
+            "Write each injected document from the record's fields instead of taking one "
+            "field: a format string, e.g. \"{context}\\n{question}\\nA. {ans0}\\nB. {ans1}\\n"
+            "C. {ans2}\\nAnswer: {label:letter}\" (`{field:letter}` renders a 0-based "
+            "integer as A, B, C ...). Every {field} must be a field of `data`."))
     fraction: float = Field(ge=0.0, lt=1.0, description=(
         "Share injected, in [0, 1): of training blocks (replace_blocks) or of documents or "
         "tokens (insert_documents, see fraction_of). 0 keeps the stage in a sweep "
@@ -91,12 +107,41 @@ class Inject(OpParams):
     fraction_of: Literal["documents", "tokens"] | None = Field(default=None, description=(
         "insert_documents only: whether `fraction` counts documents (default) or tokens."))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_field(cls, data):
+        # "text" by default, but not beside a template: the compiler checks the field exists.
+        if isinstance(data, dict) and data.get("template") is None and data.get("text_field") is None:
+            data = {**data, "text_field": "text"}
+        return data
+
+    @field_validator("template")
+    @classmethod
+    def _template_fields(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        from ._record_text import check_record_template
+        check_record_template(value)
+        if info.data.get("text_field") is not None:
+            raise ValueError("set text_field (one field is the document) or template (the "
+                             "document is written from several fields), not both")
+        return value
+
     @field_validator("fraction_of")
     @classmethod
     def _only_inserting(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and info.data.get("mode") == "replace_blocks":
             raise ValueError("fraction_of applies to insert_documents; replace_blocks counts blocks")
         return value
+
+
+class Regulariser(OpParams):
+    kind: Literal["isotropy"] = Field(description=(
+        "isotropy: the mean cosine similarity between the final-layer representations of "
+        "the micro-batch's tokens, which penalises the anisotropic geometry language "
+        "models drift into."))
+    weight: float = Field(gt=0.0, description=(
+        "Multiplier of the penalty in the loss (the penalty lies in [-1, 1])."))
 
 
 class Params(OpParams):
@@ -151,6 +196,10 @@ class Params(OpParams):
         "Save a checkpoint every this many training tokens (and at the end): compares "
         "runs with different batch shapes at equal data. Exclusive with "
         "checkpoint_every."))
+    regulariser: Regulariser | None = Field(default=None, description=(
+        "Add weight × a geometric penalty of the final hidden states to the next-token "
+        "loss (see _regularise.py); a negative control for data injection: it changes "
+        "the representations' geometry, not the text. None (default): next-token loss only."))
     seed: Seed = None
 
     @field_validator("checkpoint_every_tokens")
@@ -269,7 +318,8 @@ def run(p: Params, ctx) -> None:
                  block_size=p.block_size, lr=p.lr, lr_schedule=p.lr_schedule,
                  warmup_steps=p.warmup_steps, weight_decay=p.weight_decay,
                  max_grad_norm=p.max_grad_norm, precision=p.precision, device=device, seed=seed,
-                 checkpoints=tuple(checkpoint_steps(p)))
+                 checkpoints=tuple(checkpoint_steps(p)),
+                 regulariser=(p.regulariser.kind, p.regulariser.weight) if p.regulariser else None)
     ctx.record(device=device, precision=p.precision, dtype=str(next(lm.parameters()).dtype),
                autocast=AUTOCAST.get(p.precision), seed=seed, steps=steps,
                batch_size=p.batch_size, grad_accum=p.grad_accum, micro_batch=s.micro_batch,
@@ -279,7 +329,9 @@ def run(p: Params, ctx) -> None:
                lr_schedule=p.lr_schedule, warmup_steps=p.warmup_steps, betas=list(s.betas),
                eps=s.eps, weight_decay=p.weight_decay, weight_decay_on="2-D weights only",
                max_grad_norm=p.max_grad_norm, epochs=round(steps * rows / data.blocks_per_epoch, 3),
-               inject_fractions=[i.fraction for i in p.injects], **data.facts)
+               inject_fractions=[i.fraction for i in p.injects],
+               inject_templates=[i.template for i in p.injects if i.template is not None] or None,
+               regulariser=p.regulariser.model_dump() if p.regulariser else None, **data.facts)
 
     state_dir = ctx.resume_folder()
     monitor = StepMonitor(ctx, steps, flops_per_token(lm, p.block_size), device, p.precision)
@@ -303,6 +355,8 @@ def run(p: Params, ctx) -> None:
     else:
         ctx.record(injected_tokens=int(last["injected_tokens"]),
                    injected_token_share=last["injected_tokens"] / last["tokens"])
+    if "penalty" in last:  # the loss above is next-token loss; the penalty is beside it
+        ctx.record(final_penalty=float(last["penalty"]))
     ctx.record(final_loss=float(last["loss"]), train_seconds=float(last["seconds"]),
                # steady tokens / their seconds (all workers together: a global step's tokens)
                tokens_per_s=len(steady) / sum(1 / row["tokens_per_s"] for row in steady),
@@ -326,5 +380,5 @@ def _fresh_model(ctx, name: str, tok, seed: int):
             cfg.bos_token_id, cfg.eos_token_id = tok.bos_token_id, tok.eos_token_id
     return lm.to(torch.float32)
 
-OP = Op(name="train.pretrain", version=2, params=Params, produces="model", doc=__doc__,
+OP = Op(name="train.pretrain", version=3, params=Params, produces="model", doc=__doc__,
         cost=cost, axes=axes, run=run, parallel=True)
