@@ -12,8 +12,8 @@ from .spec_model import ConfigModel, Spec
 
 # Params naming the model a stage reads (first one set wins), and params holding layers.
 MODEL_PARAMS = ("model", "recipient", "activations")
-# Paths of params holding layers (eval.generate's are under `steer`).
-LAYER_PARAMS = (("layers",), ("late",), ("steer", "layers"))
+# Paths of params holding layers (eval.generate's are under `steer`, fine-tuning's under `freeze`).
+LAYER_PARAMS = (("layers",), ("late",), ("steer", "layers"), ("freeze", "layers"))
 
 
 def model_depth(name: Any, spec: Spec, infos: dict, seen: frozenset = frozenset()) -> tuple[str, int] | None:

@@ -21,9 +21,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .._common import (DATA_COLUMN, UNKNOWN_DATA, UNKNOWN_MODEL, Seed, TextField, Tokenizer,
+from .._common import (DATA_COLUMN, UNKNOWN_DATA, UNKNOWN_MODEL, Layers, Seed, TextField, Tokenizer,
                        TrainPrecision, differs_from, sequence_tokens)
-from .._op import Cost, CostContext, DataRef, ModelRef, OpParams
+from .._op import Cost, CostContext, DataRef, ModelRef, OpParams, TableOrDataRef
 from ._optim import MaxGradNorm, WarmupSteps, checkpoint_schedule
 
 
@@ -48,6 +48,35 @@ class Lora(OpParams):
     target_modules: list[str] | None = Field(default=None, min_length=1, description=(
         "Module names to adapt, e.g. [c_attn, c_proj] for GPT-2. None (default) = every "
         "linear layer except the output head (PEFT's \"all-linear\")."))
+
+
+class Freeze(OpParams):
+    layers: Annotated[Layers, Field(description=(
+        "Blocks whose weights stay as they are: indices, negative indices, fractions of depth "
+        "or slices (\"0:1/2\" = the lower half, the layers that build context). The other "
+        "blocks, the final norm and the output head train."))]
+    embeddings: bool = Field(default=False, description=(
+        "Also freeze the token (and position) embeddings. With tied input/output embeddings "
+        "this freezes the output head too."))
+
+
+class Apollo(OpParams):
+    """APOLLO (Zhu et al. 2024): AdamW-like updates whose moments live in a random low-rank
+    projection of each weight matrix's gradient, scaled per channel; SGD-like memory."""
+
+    rank: int = Field(default=128, gt=0, description=(
+        "Rank of the gradient projection (the paper's 256 for 7B, 128 for ~1B; 1 with "
+        "scale_type tensor is APOLLO-Mini). Capped at each matrix's smaller side."))
+    scale_type: Literal["channel", "tensor"] = Field(default="channel", description=(
+        "Gradient scaling factor per output channel (APOLLO) or one per matrix (APOLLO-Mini)."))
+    scale: float = Field(default=1.0, gt=0.0, description=(
+        "Multiplier on the scaled update (the paper uses sqrt(128 / rank) for APOLLO-Mini)."))
+    update_proj_gap: int = Field(default=200, gt=0, description=(
+        "Steps between redraws of the random projection."))
+    target_modules: list[str] | None = Field(default=None, min_length=1, description=(
+        "Module names (or a regex) whose weight matrices get APOLLO; the rest get plain AdamW. "
+        "None (default) = every nn.Linear (transformers' \"all-linear\"). GPT-2's Conv1D "
+        "layers are not nn.Linear: use a Llama- or OPT-style model."))
 
 
 class PreferenceFields(OpParams):
@@ -90,7 +119,11 @@ class FinetuneParams(OpParams):
     epochs: float | None = Field(default=None, gt=0.0, description=(
         "Passes over `data` (fractions allowed). Set exactly one of steps and epochs."))
     warmup_steps: WarmupSteps = Field(default=0, description=(
-        "Steps of linear warmup from 0 to `lr`; at most `steps` when steps are set."))
+        "Steps of linear warmup from 0 to `lr`; at most `steps` when steps are set. Set "
+        "this or warmup_ratio, not both."))
+    warmup_ratio: float | None = Field(default=None, ge=0.0, lt=1.0, description=(
+        "Warmup as a share of all optimiser steps (0.1 = the first 10%), rounded up to whole "
+        "steps; handy with `epochs`, where the step count depends on the data size."))
     batch_size: int = Field(default=8, gt=0, description=(
         "Examples per micro-batch on one device; the effective batch is "
         "batch_size × grad_accum."))
@@ -101,6 +134,14 @@ class FinetuneParams(OpParams):
         "Truncate each training sequence (prompt + response) to this many tokens."))
     weight_decay: float = Field(default=0.0, ge=0.0, description=(
         "AdamW weight decay (TRL's default 0). Rarely matters for short fine-tunes."))
+    optimizer: Literal["adamw", "apollo_adamw"] = Field(default="adamw", description=(
+        "adamw (torch's fused AdamW, TRL's default) or apollo_adamw (APOLLO through "
+        "transformers; needs the `apollo` extra: pip install 'specc[apollo]')."))
+    apollo: Apollo = Field(default_factory=Apollo, description=(
+        "APOLLO's settings; used only with optimizer: apollo_adamw."))
+    freeze: Freeze | None = Field(default=None, description=(
+        "Keep some blocks (and optionally the embeddings) fixed: e.g. the lower, context-"
+        "building layers. None (default) trains every weight (or every adapter with LoRA)."))
     max_grad_norm: MaxGradNorm = 1.0
     precision: TrainPrecision = "fp32"
     gradient_checkpointing: bool = Field(default=False, description=(
@@ -125,6 +166,14 @@ class FinetuneParams(OpParams):
     def _one_length(self) -> "FinetuneParams":
         if (self.steps is None) == (self.epochs is None):
             raise ValueError("set exactly one of `steps` and `epochs`")
+        if self.warmup_ratio is not None and self.warmup_steps:
+            raise ValueError("set warmup_steps or warmup_ratio, not both")
+        if self.optimizer == "apollo_adamw" and self.lora is not None:
+            raise ValueError("optimizer apollo_adamw with LoRA: APOLLO projects the gradients of full "
+                             "weight matrices, LoRA trains small adapters; use adamw with LoRA")
+        if self.freeze is not None and self.lora is not None:
+            raise ValueError("freeze with LoRA: LoRA already freezes every base weight; choose what "
+                             "adapts with lora.target_modules instead")
         return self
 
     def reference_model(self) -> str | None:
@@ -137,6 +186,11 @@ class PreferenceParams(FinetuneParams):
 
     SEQUENCES = 2
 
+    data: TableOrDataRef = Field(description=(
+        "Preference records: a data source or `source.split`, or a table stage, e.g. an "
+        "eval.generate stage whose `text` (the model's own continuation) is the rejected "
+        "response: on-policy preference data."))
+
     fields: PreferenceFields = Field(default_factory=PreferenceFields, description=(
         "Which record fields hold the prompt, the chosen and the rejected response."))
 
@@ -147,10 +201,22 @@ def finetune_axes(p: FinetuneParams) -> dict[str, list]:
     return {"checkpoint": checkpoint_schedule(p.checkpoint_every, p.steps)}
 
 
+def _records(ctx: CostContext, data: str, cap: int) -> tuple[int, float] | None:
+    """(records, tokens per sequence) of `data`; for a source of unknown size (a hub dataset)
+    read with a limit (`curated[sample:100]`), the limit's records at full length `cap`."""
+    sized = sequence_tokens(ctx, data, cap=cap)
+    if sized is None:
+        from specc.compiler.splits import parse_data_ref
+        parsed = parse_data_ref(data)
+        if parsed is not None and parsed.limit is not None:
+            return parsed.limit, float(cap)
+    return sized
+
+
 def finetune_cost(p: FinetuneParams, ctx: CostContext) -> Cost:
     """k·N·D over every sequence trained on, plus the reference model's forward passes."""
     ratio = p.replay.ratio if p.replay else 0.0
-    task = sequence_tokens(ctx, p.data, cap=p.max_length)
+    task = _records(ctx, p.data, p.max_length)
     replay = sequence_tokens(ctx, p.replay.data, cap=p.max_length) if p.replay else None
     if p.steps is not None:
         examples = float(p.steps * p.batch_size * p.grad_accum)

@@ -5,7 +5,8 @@ Each op's `run` builds its dataset and its trainer, then hands over to `fit`:
     tok, lm = load(ctx, p)                       tokenizer (pad = EOS when it has none), a fresh model
     join(prompt, response)                       the response as trained: one space after the prompt
     chunks = replay_chunks(ctx, p, tok)          general text cut into examples of <= max_length tokens
-    rows, n = mix_replay(rows, texts, ratio)     SFT: replay examples are rows of the dataset
+    rows, n = mix_replay(rows, texts, ratio)     SFT: replay examples are rows of the dataset,
+    ReplaySampler(...)                             placed so that every micro-batch has its share
     trainer.replay = ReplayStream(...)           DPO/ORPO: a next-token loss beside the preference loss
     args = trl_args(DPOConfig, p, ctx, beta=..)  every optimiser/precision knob explicit
     fit(trainer, p, ctx, tok, logp=...)          train, save, write history.parquet, record
@@ -16,16 +17,10 @@ with `separator: " "`: a response gets a leading space unless it has one or the
 prompt ends in whitespace or is empty. The space goes on the response, not the
 prompt, so byte-level BPE tokenizes the prompt exactly as it would alone.
 
-Replay. SFT mixes replay examples into its dataset (plain text, all tokens trained),
-`ratio` of all rows. TRL's preference losses only take (prompt, chosen, rejected)
-records, so DPO/ORPO get replay as a second loss term instead (`ReplayLoss`): each
-micro-batch of B pairs draws k replay examples, k accumulating to exactly
-ratio / (1 - ratio) per pair, and its loss becomes L_pref + (k / B) * L_lm, where
-L_pref is TRL's loss (a mean over pairs) and L_lm the mean next-token loss per
-token of the replay examples. Each replay example then weighs as much as one
-preference pair, and `ratio` keeps its meaning: the share of training examples that
-are replay. The preference term is left unscaled, so `lr` means the same as
-without replay.
+Replay (general text in every micro-batch, `replay.ratio` of its examples) is in `_replay.py`.
+Freezing (`freeze`: blocks and optionally embeddings get no updates) is applied to the fresh
+model in `load`; the optimiser (`optimizer`: AdamW or APOLLO) and warmup (`warmup_steps` or
+`warmup_ratio`) are TRL config knobs set in `trl_args`.
 
 Outputs (the model artifact layout of runtime/context.py): `model/` (with LoRA the
 adapters merged in, a plain transformers model), `tokenizer/`, `checkpoints/<step>/`
@@ -44,6 +39,8 @@ import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from specc.compiler.splits import ref_source
 
 from .._lm import check_vocab, documents, load_tokenizer
 from ._finetune import FinetuneParams, finetune_axes
@@ -77,9 +74,41 @@ def load(ctx: Any, p: FinetuneParams) -> tuple[Any, Any]:
         ctx.record(pad_token="eos")
     lm = ctx.model(p.model, vocab_size=len(tok), dtype="float32")
     check_vocab(lm, tok, p.model)
+    if p.freeze is not None:
+        freeze(lm, p, ctx)
     ctx.parallel.settle(lm)  # N workers: DDP or FSDP, `auto` decided from the model's size
     ctx.record(device=str(ctx.device), precision=p.precision, dtype=str(next(lm.parameters()).dtype))
     return tok, lm
+
+
+def freeze(lm: Any, p: FinetuneParams, ctx: Any) -> None:
+    """Turn off the gradients of the blocks `p.freeze` names (and the embeddings if asked), and
+    record how many weights that leaves trainable. (Not with LoRA: the params refuse it.)"""
+    from ..probe._layers import anatomy, resolve_layers
+    parts = anatomy(lm)
+    blocks = resolve_layers(p.freeze.layers, parts.depth)
+    for i in blocks:
+        parts.blocks[i].requires_grad_(False)
+    if p.freeze.embeddings:
+        lm.get_input_embeddings().requires_grad_(False)
+        positions = getattr(getattr(lm, "transformer", None), "wpe", None)  # GPT-2's learned positions
+        if positions is not None:
+            positions.requires_grad_(False)
+    frozen = sum(t.numel() for t in lm.parameters() if not t.requires_grad)
+    total = sum(t.numel() for t in lm.parameters())
+    ctx.record(frozen={"blocks": blocks, "of_depth": parts.depth, "embeddings": p.freeze.embeddings,
+                       "frozen_params": frozen, "trainable_params": total - frozen})
+
+
+def records(ctx: Any, data: str) -> Any:
+    """The records of `data` as a `datasets.Dataset`: a data source (or part), or the table of
+    a stage (e.g. eval.generate's generations, for on-policy preference pairs)."""
+    from datasets import Dataset
+    if ref_source(data) in ctx.payload.data:
+        return ctx.data(data)
+    table = ctx.table(data)
+    ctx.record(table_read={"stage": data, "rows": len(table)})
+    return Dataset.from_pandas(table.reset_index(drop=True), preserve_index=False)
 
 
 def column(ds: Any, name: str, data: str) -> list:
@@ -97,7 +126,7 @@ def join(prompt: str, response: str) -> str:
 
 def preference_rows(ctx: Any, p: Any) -> dict[str, list[str]]:
     """prompt / chosen / rejected columns from the fields `p.fields` names, responses joined."""
-    ds, f = ctx.data(p.data), p.fields
+    ds, f = records(ctx, p.data), p.fields
     rows: dict[str, list[str]] = {"prompt": [], "chosen": [], "rejected": []}
     values = zip(*(column(ds, name, p.data) for name in (f.prompt, f.chosen, f.rejected)))
     for prompt, chosen, rejected in values:
@@ -133,121 +162,6 @@ def replay_chunks(ctx: Any, p: FinetuneParams, tok: Any) -> list[list[int]]:
     return text_chunks(ctx, p.replay.data, p.replay.text_field, tok, p.max_length)
 
 
-# --- replay ---------------------------------------------------------------------------
-
-def replay_per_example(ratio: float) -> Fraction:
-    """Replay examples per task example so that replay is `ratio` of all examples. Exact
-    (Fraction of the decimal the spec wrote), so counts never drift by float rounding."""
-    r = Fraction(str(ratio))
-    return r / (1 - r)
-
-
-def mix_replay(rows: dict[str, list], replay: list[dict[str, str]], ratio: float,
-               seed: int) -> tuple[dict[str, list], int]:
-    """SFT's mix: `rows` plus round(n · ratio / (1 - ratio)) of the `replay` rows (same columns),
-    drawn without repeats while they last, in a seeded random order. Returns the mixed rows
-    and the number of replay rows; the trainer shuffles rows every epoch."""
-    n_task = len(next(iter(rows.values())))
-    n = round(n_task * replay_per_example(ratio))
-    if n == 0:
-        return rows, 0
-    rng = random.Random(seed)
-    picked: list[dict[str, str]] = []
-    while len(picked) < n:  # whole shuffled passes; repeats only when replay data runs short
-        picked += rng.sample(replay, len(replay))
-    mixed = {key: list(values) for key, values in rows.items()}
-    for row in picked[:n]:
-        for key, values in mixed.items():
-            values.append(row[key])
-    return mixed, n
-
-
-class ReplayStream:
-    """Replay examples for a preference trainer: after n pairs, floor(n · ratio / (1 - ratio))
-    examples in all, drawn in a fresh seeded order on every pass over the chunks."""
-
-    def __init__(self, chunks: list[list[int]], ratio: float, seed: int):
-        self.chunks, self.per_pair = chunks, replay_per_example(ratio)
-        self.rng, self.order = random.Random(seed), []
-        self.pairs = self.drawn = 0
-
-    def take(self, pairs: int) -> list[list[int]]:
-        self.pairs += pairs
-        due = math.floor(self.pairs * self.per_pair) - self.drawn
-        out = []
-        for _ in range(due):
-            if not self.order:
-                self.order = self.rng.sample(range(len(self.chunks)), len(self.chunks))
-            out.append(self.chunks[self.order.pop()])
-        self.drawn += due
-        return out
-
-
-def collate(chunks: list[list[int]], pad_id: int, device: Any) -> dict[str, Any]:
-    """Right-padded next-token batch; padding is masked out of attention and loss."""
-    import torch
-    width = max(len(c) for c in chunks)
-    ids = torch.full((len(chunks), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(chunks), width), dtype=torch.long)
-    for i, c in enumerate(chunks):
-        ids[i, :len(c)] = torch.tensor(c)
-        mask[i, :len(c)] = 1
-    labels = ids.masked_fill(mask == 0, -100)
-    return {"input_ids": ids.to(device), "attention_mask": mask.to(device), "labels": labels.to(device)}
-
-
-class ReplayLoss:
-    """Mixed in before DPOTrainer / ORPOTrainer by `with_replay`: adds the replay term of the
-    module doc to every training micro-batch's loss and logs its mean as `replay_loss`."""
-
-    replay: ReplayStream | None = None  # set by `use_replay` after construction
-
-    @staticmethod
-    def pairs_in(inputs: dict[str, Any]) -> int:
-        """Preference pairs in a collated batch: each trainer lays batches out its own way."""
-        raise NotImplementedError
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        result = super().compute_loss(model, inputs, return_outputs=return_outputs,
-                                      num_items_in_batch=num_items_in_batch)
-        if self.replay is None or not model.training:
-            return result
-        pairs = self.pairs_in(inputs)
-        chunks = self.replay.take(pairs)
-        if not chunks:  # less than one replay example due so far: it comes with a later batch
-            return result
-        batch = collate(chunks, self.processing_class.pad_token_id, self.accelerator.device)
-        # A plain forward: TRL's fused LM-head patch passes calls without `fused_lm_head` through.
-        lm_loss = model(**batch, use_cache=False).loss
-        self.replay_losses.append(lm_loss.detach().item())
-        extra = lm_loss * (len(chunks) / pairs)
-        if return_outputs:
-            return result[0] + extra, result[1]
-        return result + extra
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if self.replay is not None and "loss" in logs:
-            losses = self.replay_losses
-            # NaN when no replay example fell in this logging window (a small ratio x batch)
-            logs["replay_loss"] = sum(losses) / len(losses) if losses else float("nan")
-            self.replay_losses = []
-        super().log(logs, start_time)
-
-
-def with_replay(trainer_cls: type, pairs_in: Any) -> type:
-    """`trainer_cls` with the replay term; built on demand so importing an op never imports TRL."""
-    return type(f"Replay{trainer_cls.__name__}", (ReplayLoss, trainer_cls),
-                {"pairs_in": staticmethod(pairs_in)})
-
-
-def use_replay(trainer: Any, ctx: Any, p: FinetuneParams, tok: Any) -> None:
-    """Give a `with_replay` trainer its replay stream (nothing to do without replay)."""
-    if p.replay is None or p.replay.ratio == 0:
-        return
-    trainer.replay = ReplayStream(replay_chunks(ctx, p, tok), p.replay.ratio, seed_of(p, ctx))
-    trainer.replay_losses = []
-
-
 # --- LoRA, config, callbacks ----------------------------------------------------------
 
 def lora_config(p: FinetuneParams) -> Any:
@@ -272,13 +186,15 @@ def trl_args(config_cls: type, p: FinetuneParams, ctx: Any, **method: Any) -> An
     batch, accum = device_batch(p, ctx)
     length = {"max_steps": p.steps} if p.steps is not None else {"num_train_epochs": p.epochs}
     knobs = dict(
-        learning_rate=p.lr, lr_scheduler_type=SCHEDULES[p.lr_schedule], warmup_steps=p.warmup_steps,
+        learning_rate=p.lr, lr_scheduler_type=SCHEDULES[p.lr_schedule],
+        # transformers 5 reads a float in [0, 1) as a share of the steps (ceil), an int as steps
+        warmup_steps=p.warmup_ratio if p.warmup_ratio is not None else p.warmup_steps,
         per_device_train_batch_size=batch, gradient_accumulation_steps=accum,
         max_length=p.max_length, weight_decay=p.weight_decay,
         max_grad_norm=p.max_grad_norm if p.max_grad_norm is not None else 0.0,  # 0 = no clipping
         bf16=p.precision == "bf16", fp16=p.precision == "fp16",
         **{checkpointing_arg(config_cls): p.gradient_checkpointing}, use_cpu=ctx.device != "cuda",
-        seed=seed, data_seed=seed, **length, **parallel_knobs(p, ctx), **method)
+        seed=seed, data_seed=seed, **length, **parallel_knobs(p, ctx), **optimizer_knobs(p), **method)
     # `fit` saves checkpoints and the final model, so TRL should write nothing here (and
     # `fit` removes the folder if it did).
     scratch = Path(tempfile.gettempdir()) / f"specc-trl-{uuid.uuid4().hex}"
@@ -287,11 +203,25 @@ def trl_args(config_cls: type, p: FinetuneParams, ctx: Any, **method: Any) -> An
         report_to="none", logging_strategy="steps", logging_steps=1, disable_tqdm=True,
         dataloader_num_workers=0, dataloader_pin_memory=ctx.device == "cuda", **knobs)
     # Read back from the config: the values TRL will use, after its own __post_init__.
-    used = {k: _plain(getattr(args, k)) for k in [*knobs, "gradient_checkpointing", "optim"]}
+    used = {k: _plain(getattr(args, k)) for k in dict.fromkeys([*knobs, "gradient_checkpointing", "optim"])}
     world = ctx.parallel.world_size
     ctx.record(trl_config=used, effective_batch=batch * accum * world, global_batch=batch * accum * world,
                per_device_batch=batch * accum, micro_batch=batch, seed=seed, **ctx.parallel.describe())
     return args
+
+
+def optimizer_knobs(p: FinetuneParams) -> dict[str, Any]:
+    """TrainingArguments of the optimiser: AdamW (torch's fused kernel, TRL's default, set
+    explicitly) or APOLLO, whose projection settings travel as transformers' `optim_args`."""
+    if p.optimizer == "adamw":
+        return {"optim": "adamw_torch_fused"}
+    from transformers.utils import is_apollo_torch_available
+    if not is_apollo_torch_available():
+        raise ImportError("optimizer apollo_adamw needs the apollo-torch package: pip install 'specc[apollo]'")
+    a = p.apollo
+    args = f"rank={a.rank},scale_type={a.scale_type},scale={a.scale},update_proj_gap={a.update_proj_gap},proj=random"
+    return {"optim": "apollo_adamw", "optim_args": args,
+            "optim_target_modules": list(a.target_modules) if a.target_modules else "all-linear"}
 
 
 def device_batch(p: FinetuneParams, ctx: Any) -> tuple[int, int]:

@@ -69,7 +69,8 @@ def run(p: Params, ctx) -> None:
     import copy
 
     from .._lm import check_vocab
-    from ._trl import check_device, fit, load, lora_config, preference_rows, trl_args, use_replay, with_replay
+    from ._replay import use_replay, with_replay
+    from ._trl import check_device, fit, load, lora_config, preference_rows, trl_args
 
     check_device(p, ctx)  # before importing TRL, which takes seconds
     from datasets import Dataset
@@ -98,5 +99,5 @@ def run(p: Params, ctx) -> None:
     fit(trainer, p, ctx, tok, logp="sum")
 
 
-OP = Op(name="train.dpo", version=1, params=Params, produces="model", doc=__doc__,
+OP = Op(name="train.dpo", version=2, params=Params, produces="model", doc=__doc__,
         cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

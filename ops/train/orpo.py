@@ -53,7 +53,8 @@ class Params(PreferenceParams):
 def run(p: Params, ctx) -> None:
     import warnings
 
-    from ._trl import check_device, fit, load, lora_config, preference_rows, trl_args, use_replay, with_replay
+    from ._replay import use_replay, with_replay
+    from ._trl import check_device, fit, load, lora_config, preference_rows, trl_args
 
     check_device(p, ctx)  # before importing TRL, which takes seconds
     from datasets import Dataset
@@ -70,5 +71,5 @@ def run(p: Params, ctx) -> None:
     fit(trainer, p, ctx, tok, logp="mean")
 
 
-OP = Op(name="train.orpo", version=1, params=Params, produces="model", doc=__doc__,
+OP = Op(name="train.orpo", version=2, params=Params, produces="model", doc=__doc__,
         cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

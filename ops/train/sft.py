@@ -11,7 +11,8 @@ appends EOS to every completion (or text). A plain-text file as `data` (with
 `fields.prompt: null`) is cut into examples of `max_length` tokens.
 
 Replay examples (`replay.ratio` of all rows) are mixed into the dataset as plain
-text, trained on every token. `history.parquet` has one row per optimiser step:
+text, trained on every token, and dealt out so that every micro-batch holds its share
+(batch 16 at ratio 0.25: 4 replay rows in each; train/_replay.py). `history.parquet` has one row per optimiser step:
 step, loss, lr, grad_norm, mean_token_accuracy, entropy, num_tokens.
 
 The fine-tuning params (lr, steps/epochs, replay, LoRA, precision ...) are the
@@ -73,7 +74,8 @@ def _rows(ctx, p: Params, tok) -> dict[str, list[str]]:
 
 
 def run(p: Params, ctx) -> None:
-    from ._trl import check_device, fit, load, lora_config, mix_replay, replay_chunks, seed_of, trl_args
+    from ._replay import ReplaySampler, mix_replay, with_replay_batches
+    from ._trl import check_device, fit, load, lora_config, replay_chunks, seed_of, trl_args
 
     check_device(p, ctx)  # before importing TRL, which takes seconds
     from datasets import Dataset
@@ -81,20 +83,23 @@ def run(p: Params, ctx) -> None:
 
     tok, lm = load(ctx, p)
     rows = _rows(ctx, p, tok)
-    ctx.record(examples=len(next(iter(rows.values()))))
+    n_task = len(next(iter(rows.values())))
+    ctx.record(examples=n_task)
+    sampler = None
     if p.replay is not None and p.replay.ratio > 0:
         texts = [tok.decode(c) for c in replay_chunks(ctx, p, tok)]
         # An empty prompt makes a replay row a plain text in a prompt/completion dataset.
         replay = [{"text": t} if "text" in rows else {"prompt": "", "completion": t} for t in texts]
         rows, n = mix_replay(rows, replay, p.replay.ratio, seed_of(p, ctx))
-        total = len(next(iter(rows.values())))
-        ctx.record(replay_examples=n, replay_share=n / total)
+        # Task rows then replay rows; the sampler deals each micro-batch its share of replay.
+        sampler = ReplaySampler(n_task, n, p.replay.ratio, seed_of(p, ctx))
+        ctx.record(replay_examples=n, replay_share=n / (n_task + n), replay_per_batch="every micro-batch")
     args = trl_args(SFTConfig, p, ctx, completion_only_loss=p.completion_only_loss,
                     dataset_text_field="text", packing=False, shuffle_dataset=False)
-    trainer = SFTTrainer(model=lm, args=args, train_dataset=Dataset.from_dict(rows),
+    trainer = with_replay_batches(SFTTrainer, sampler)(model=lm, args=args, train_dataset=Dataset.from_dict(rows),
                          processing_class=tok, peft_config=lora_config(p))
     fit(trainer, p, ctx, tok)
 
 
-OP = Op(name="train.sft", version=1, params=Params, produces="model", doc=__doc__,
+OP = Op(name="train.sft", version=2, params=Params, produces="model", doc=__doc__,
         cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

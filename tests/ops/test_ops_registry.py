@@ -121,8 +121,9 @@ def test_reference_params_use_the_ref_annotations():
     assert ref_paths(OPS.get("train.pretrain").params) == {
         "model": {("model",)}, "tokenizer": {("tokenizer",)}, "data": {("data",)},
         "inject.data": {("data",)}}
+    # preference data may be a table stage too (eval.generate output: on-policy pairs)
     assert ref_paths(OPS.get("train.dpo").params) == {
-        "model": {("model",)}, "tokenizer": {("tokenizer",)}, "data": {("data",)},
+        "model": {("model",)}, "tokenizer": {("tokenizer",)}, "data": {("table", "data")},
         "replay.data": {("data",)}, "reference": {("model",)}}
     assert ref_paths(OPS.get("probe.steer").params) == {
         "model": {("model",)}, "tokenizer": {("tokenizer",)}, "directions": {("table",)},

@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 from finetune_runs import PREFERENCE_FIELDS, SFT_FIELDS, facts, finetune_run, history
 
-from specc.ops.train._trl import ReplayStream, mix_replay, replay_per_example
+from specc.ops.train._replay import ReplayStream, mix_replay, replay_per_example
 
 
 def _rows(n):
