@@ -100,6 +100,7 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
             continue
         columns_seen: set[str] = set()
         reported: set[str] = set()
+        per_keys: dict[int, list] = {}   # a `per` key: a column of at least one table read
         for use in column_uses(measure):
             loc = base + ("measure",)
             cols = _source_columns(use.source, spec, checked, infos)
@@ -119,12 +120,18 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
                                      f"{infos[use.source].op.produces}, not a table", offset=use.source_offset)
                 continue
             if cols is None:
+                if use.role == "per":
+                    per_keys.setdefault(use.offset, []).append(None)
                 continue
             columns_seen.update(cols)
+            if use.role == "per":
+                per_keys.setdefault(use.offset, []).append((use, cols))
+                continue
             if use.column not in cols:
                 what = "stage" if use.source in infos else "data source"
                 diags.error(loc, f"hypotheses.{hid}.measure: {what} {use.source!r} has no column "
                                  f"{use.column!r}", names_hint(use.column, cols), offset=use.offset)
+        _check_per_keys(hid, per_keys, base, infos, diags)
         _check_methods(hid, hyp, measure, expect, base, diags)
         from .typed_hypothesis import infer_unit
         unit = hyp.interval.unit or infer_unit(measure)
@@ -139,12 +146,27 @@ def check_hypotheses(spec, checked, infos, diags: Diagnostics):
     return compiled, reads, gated
 
 
+def _check_per_keys(hid, per_keys: dict[int, list], base, infos, diags: Diagnostics) -> None:
+    """`... per key`: the key must be a column of at least one table the series reads (the
+    others are read whole in every slice); unknown when some table's columns are."""
+    for offset, found in per_keys.items():
+        if any(f is None for f in found) or any(f[0].column in f[1] for f in found):
+            continue
+        key = found[0][0].column
+        named = ", ".join(f"{'stage' if u.source in infos else 'data source'} {u.source!r}"
+                          for u, _ in found)
+        every = list(dict.fromkeys(c for _, cols in found for c in cols))
+        diags.error(base + ("measure",), f"hypotheses.{hid}.measure: 'per {key}': no table the "
+                    f"series reads has a column {key!r} (it reads {named})",
+                    names_hint(key, every), offset=offset)
+
+
 def _check_methods(hid, hyp, measure, expect, base, diags: Diagnostics) -> None:
     """Intervals and tests that cannot apply to this measure's shape: what applies is
     each measure function's own (specc.measures: `intervals`, `tests`, `null_is_zero`)."""
     from specc.measures import MEASURE_FUNCTIONS
 
-    from .measure_ast import calls
+    from .measure_ast import Per, calls
     from .typed_hypothesis import single_call
     call = single_call(measure)
     fn = MEASURE_FUNCTIONS.get(call.func.text) if call is not None else None
@@ -168,6 +190,12 @@ def _check_methods(hid, hyp, measure, expect, base, diags: Diagnostics) -> None:
                     "needs an interval or a test; a point estimate alone cannot confirm anything",
                     "keep the default interval (bca), declare a test, or write kind: exploratory")
     if hyp.test is None:
+        return
+    if call is not None and call.args and isinstance(call.args[0], Per):
+        diags.error(base + ("test", "method"), f"hypotheses.{hid}.test: a {hyp.test.method} test "
+                    f"needs observations, but {call.func.text}(... per {call.args[0].key.text}) "
+                    "summarises a series", "drop test: and decide on the interval (the bootstrap "
+                    "recomputes the whole series)")
         return
     if fn is None or hyp.test.method not in fn.tests:
         able = [n for n, f in MEASURE_FUNCTIONS.items() if hyp.test.method in f.tests]
@@ -234,6 +262,7 @@ def check_where_values(spec, plan, diags: Diagnostics) -> None:
         for use in column_uses(measure):
             if use.role == "where":
                 sources_at.setdefault(use.offset, []).append(use.source)
+        _check_ordered_keys(hid, measure, plan, diags)
         for node in walk(measure):
             if isinstance(node, Cond) and isinstance(node.value, Literal) and node.value.kind == "position":
                 _check_position(hid, node, sources_at, plan, diags)
@@ -277,6 +306,45 @@ def _check_position(hid, cond, sources_at, plan, diags: Diagnostics) -> None:
                                                                else format_value(have[-1])),
                         offset=cond.value.offset)
             return
+
+
+def _ordered_keys(measure):
+    """(function, key Name, sources) of each call that reads its key as an ordered axis:
+    argmax / argmin / first_reaching, by their `by` key or their series' `per` key."""
+    from specc.measures import MEASURE_FUNCTIONS
+
+    from .measure_ast import Per, calls, sources
+    for call in calls(measure):
+        fn = MEASURE_FUNCTIONS.get(call.func.text)
+        if not fn.ordered or not call.args:
+            continue
+        arg = call.args[0]
+        if isinstance(arg, Per):
+            yield fn, arg.key, list(dict.fromkeys(n.text for n in sources(arg.expr)))
+        elif arg.by:
+            yield fn, arg.by[0], [arg.column.source]
+
+
+def _check_ordered_keys(hid, measure, plan, diags: Diagnostics) -> None:
+    """argmax / first_reaching over a stage axis whose values are not numbers (model names)
+    has no order to read: an error at the key."""
+    from .refs import format_value
+    for fn, key, read in _ordered_keys(measure):
+        for source in read:
+            stage = plan.stages.get(source)
+            if stage is None or key.text not in stage.over:
+                continue
+            i = stage.over.index(key.text)
+            have = list(dict.fromkeys(t.condition[i][1]
+                                      for t in plan.tasks[stage.first:stage.first + stage.count]))
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in have):
+                diags.error(("hypotheses", hid, "measure"),
+                            f"hypotheses.{hid}.measure: {fn.name} reads {key.text} as an ordered axis, "
+                            f"but {key.text} of stage {source!r} takes the values "
+                            + ", ".join(format_value(h) for h in have[:12]),
+                            "use max/min for the best value, or an axis of numbers (checkpoint, "
+                            "tokens, layer)", offset=key.offset)
+                break
 
 
 def _same_value(a, b) -> bool:

@@ -8,8 +8,10 @@ or `ast`: a spec is data. Grammar (keywords: where by and or not in true false):
     expr    := term (('+' | '-') term)*
     term    := unary (('*' | '/') unary)*
     unary   := '-' unary | NUMBER | '(' scoped ')' | call
-    call    := FUNC '(' item (',' item)* ')'      item := arg | NAME '=' (NAME | ['-'] NUMBER)
+    call    := FUNC '(' item (',' item)* ')'      item := arg | series | NAME '=' (NAME | ['-'] NUMBER)
     arg     := source '.' column ['by' key (',' key)*] ['where' conds]   (by/where in either order)
+    series  := call-led scoped 'per' key      only as the one argument of a function with a
+                                              series summary (max, argmax, first_reaching ...)
     conds   := cond ('and' cond)*
     cond    := [source '.'] column op value   op := == != < <= > >= | in | not in
     value   := STRING | ['-'] NUMBER | true | false | '[' value (',' value)* ']'  (lists for in)
@@ -25,7 +27,7 @@ from dataclasses import replace
 
 from .errors import did_you_mean, names_hint
 from .measure_ast import (ELEMENTWISE, Apply, Arg, BinOp, Call, Column, ColumnUse, Filtered, Kwarg,
-                          Measure, Name, Number, Unary, Where, calls, column_uses, sources, walk)
+                          Measure, Name, Number, Per, Unary, Where, calls, column_uses, sources, walk)
 from .measure_format import format_measure
 from .measure_functions import MEASURE_FUNCTIONS, MeasureFunction, check_call
 from .measure_lexer import MeasureError
@@ -66,9 +68,10 @@ class _Parser(TokenCursor):
                             "or inside an argument: mean(stage.column where ...)")
         raise self.fail(tok, "an operator (+, -, *, /), 'where' or the end of the measure")
 
-    def scoped(self):
+    def scoped(self, series: bool = False):
         expr = self.expr()
         if not self.at_word("where"):
+            self._no_per(series, expr)
             return expr
         where = self.where()
         scope = {s.text for s in sources(expr)}
@@ -84,7 +87,19 @@ class _Parser(TokenCursor):
         if self.at_word("where"):
             raise MeasureError(self.tok.offset, "a second 'where'",
                                "join conditions with 'and': where a == 1 and b == 2")
-        return Filtered(expr, where, expr.offset, where.end)
+        filtered = Filtered(expr, where, expr.offset, where.end)
+        self._no_per(series, filtered)
+        return filtered
+
+    def _no_per(self, series: bool, expr) -> None:
+        """`per` makes a series, which only a summary function's argument may be."""
+        if self.at_word("per") and not series:
+            key = self.peek().text if self.peek().kind == "name" else "checkpoint"
+            raise MeasureError(self.tok.offset, "'per' makes a series (one value per value of a "
+                               "column), and only a summary function's argument can be a series",
+                               f"wrap it in a summary: max({format_measure(expr)} per {key}), "
+                               f"argmax(...), first_reaching(..., level=<number>); summaries: "
+                               + _series_functions())
 
     def expr(self):
         left = self.term()
@@ -206,8 +221,16 @@ class _Parser(TokenCursor):
             value = self.name("a column name")
         return Kwarg(name, value, name.offset, self.end_of_previous())
 
-    def arg(self, spec: MeasureFunction) -> Arg:
+    def arg(self, spec: MeasureFunction) -> Arg | Per:
         start = self.tok
+        if start.kind == "name" and start.text in MEASURE_FUNCTIONS and \
+                self.peek().kind == "op" and self.peek().text == "(":
+            if spec.series is None:
+                raise MeasureError(start.offset, f"{spec.name}'s arguments are columns, not a call "
+                                   f"to {start.text!r}; expected {_COLUMN}",
+                                   "combine function results outside the calls: mean(a.x) - mean(b.x); "
+                                   "a series (... per key) is summarised by " + _series_functions())
+            return self.series(spec)
         value = self.row_expr(spec)
         columns = [n for n in walk(value) if isinstance(n, Column)]
         if not columns:
@@ -247,7 +270,37 @@ class _Parser(TokenCursor):
                                            f"{column.source!r}", f"write {cond.column.text} "
                                            "without a source, or move it to the argument that "
                                            f"reads {cond.source.text}")
+        if self.at_word("per"):
+            raise MeasureError(self.tok.offset, f"'per' follows a function call (a series of its "
+                               f"values); a column is grouped with 'by'",
+                               f"e.g. {spec.name}({format_measure(value)} by {self.peek().text}), or "
+                               + _series_example())
         return Arg(column, by, where, start.offset, self.end_of_previous(), expr)
+
+    def series(self, spec: MeasureFunction) -> Per:
+        """`pearson(a.x by item, b.y by item) per checkpoint` inside a summary's parentheses."""
+        start = self.tok
+        inner = self.scoped(series=True)
+        if not self.at_word("per"):
+            raise MeasureError(start.offset, f"a call inside {spec.name}(...) is a series only "
+                               "with 'per <column>' after it", f"e.g. {spec.name}("
+                               f"{format_measure(inner)} per checkpoint), or combine function "
+                               "results outside the calls: mean(a.x) - mean(b.x)")
+        per = self.next()
+        if self.tok.kind != "name" or self.tok.text in KEYWORDS:
+            raise MeasureError(per.offset, "'per' needs one key column", "e.g. per checkpoint")
+        key = self.name("a key column")
+        if self.at("."):
+            raise MeasureError(key.offset, "a 'per' key is a column of the tables the series reads",
+                               f"write per {self.peek().text}")
+        if self.at(",") and self.peek().kind == "name" and self.peek(2).text not in ("=", ".", "("):
+            raise MeasureError(self.peek().offset, "'per' takes one key column",
+                               "nest the summaries instead: max(mean(x.y by seed) per model)")
+        if self.at_word("by") or self.at_word("where") or self.at_word("per"):
+            raise MeasureError(self.tok.offset, f"{self.tok.text!r} after a series' 'per' key",
+                               "a series has one key and ends there; group or filter inside it, "
+                               "e.g. max(mean(x.y by seed) where layer == 2 per condition)")
+        return Per(inner, key, start.offset, key.end)
 
     # -- row expressions (inside a call) ----------------------------------------------
     def row_expr(self, spec: MeasureFunction):
@@ -343,11 +396,20 @@ class _Parser(TokenCursor):
         return key
 
 
+def _series_functions() -> str:
+    names = [n for n, f in MEASURE_FUNCTIONS.items() if f.series is not None]
+    return ", ".join(names)
+
+
+def _series_example() -> str:
+    return "max(pearson(a.x by item, b.y by item) per checkpoint)"
+
+
 def _after_item(args: list[Arg], kwargs: list[Kwarg]) -> str:
     """What may follow the last item of a call, for 'expected ...' messages."""
     options = []
     last = args[-1] if args and not kwargs else None
-    if last is not None:
+    if last is not None and not isinstance(last, Per):
         if last.where is not None and last.where.end == last.end:
             options.append("'and'")
         if not last.by:

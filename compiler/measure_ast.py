@@ -10,8 +10,11 @@ Shape, for an evaluator:
     Measure(expr)                         the whole `measure:`
     expr := Number | Unary | BinOp | Apply | Call | Filtered
     Apply(func, operand)                  abs / log / exp, elementwise
-    Call(func, args: (Arg, ...), kwargs: (Kwarg, ...))
+    Call(func, args: (Arg | Per, ...), kwargs: (Kwarg, ...))
     Arg(column: Column, by: (Name, ...), where: Where | None, expr: row expression | None)
+    Per(expr, key: Name)                  `<expr> per key`: a series, expr (one or more calls)
+                                          evaluated on the rows of each value of `key`; only
+                                          as the argument of a summary (max, argmax, ...)
     row expression := Column | Number | Unary | BinOp | Apply   (columns of one table)
     Filtered(expr, where)                 `<expr> where ...`: filters every table read in expr
     Where(conds: (Cond, ...))             conditions joined by `and`
@@ -150,6 +153,25 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class Per:
+    """`pearson(a.x by item, b.y by item) per checkpoint`: the expression evaluated
+    separately on the rows of each value of `key` (a column), making a series over the
+    key's values, which the enclosing summary function reduces (max, argmax,
+    first_reaching ...). `key` filters every table read in `expr` that has the column;
+    a table without it (a human reference) is read whole in every slice."""
+
+    expr: "Expr"
+    key: Name
+    offset: int = field(**_pos)
+    end: int = field(**_pos)
+
+    # An Arg's grouping and filter: a series has neither (its key is `key`; a where
+    # belongs to its expression), so code reading any argument's `by` sees none.
+    by = ()
+    where = None
+
+
+@dataclass(frozen=True)
 class Kwarg:
     """`between=condition` (value a Name: a column) or `chance=0.333` (a Number)."""
 
@@ -162,7 +184,7 @@ class Kwarg:
 @dataclass(frozen=True)
 class Call:
     func: Name
-    args: tuple[Arg, ...]
+    args: tuple["Arg | Per", ...]
     kwargs: tuple[Kwarg, ...] = ()
     offset: int = field(**_pos)
     end: int = field(**_pos)
@@ -197,7 +219,7 @@ class Filtered:
 
 
 Expr = Union[Number, Unary, BinOp, Call, Filtered, Apply, Column]
-Node = Union[Expr, Name, Literal, LiteralList, Cond, Where, Arg, Kwarg]
+Node = Union[Expr, Name, Literal, LiteralList, Cond, Where, Arg, Per, Kwarg]
 
 
 @dataclass(frozen=True)
@@ -230,6 +252,8 @@ def walk(node: "Node | Measure") -> Iterator["Node"]:
     elif isinstance(node, Arg):
         children = ((node.expr if node.expr is not None else node.column), *node.by) + \
             ((node.where,) if node.where else ())
+    elif isinstance(node, Per):
+        children = (node.expr, node.key)
     elif isinstance(node, Kwarg):
         children = (node.name, node.value)
     elif isinstance(node, Where):
@@ -240,6 +264,11 @@ def walk(node: "Node | Measure") -> Iterator["Node"]:
         children = node.items
     for child in children:
         yield from walk(child)
+
+
+def series_args(node: "Node | Measure") -> list[Per]:
+    """Every `... per key` under `node`, outermost first."""
+    return [n for n in walk(node) if isinstance(n, Per)]
 
 
 def calls(node: "Node | Measure") -> list[Call]:
@@ -259,7 +288,7 @@ class ColumnUse:
     source: str
     column: str
     offset: int
-    role: str                             # "value" | "by" | "where" | "kwarg"
+    role: str                             # "value" | "by" | "where" | "kwarg" | "per"
     source_offset: int = 0
 
 
@@ -269,7 +298,8 @@ def column_uses(measure: "Measure | Node") -> list[ColumnUse]:
     `by` and argument-level `where` columns belong to their argument's source; a
     column kwarg (`between=condition`) to every source of its call; a `where` after
     an expression to every source read inside it (or only to `source` when the
-    condition is written `source.column`).
+    condition is written `source.column`); a `per` key to every source read inside its
+    series (it must be a column of at least one of them).
     """
     expr = measure.expr if isinstance(measure, Measure) else measure
     uses: list[ColumnUse] = []
@@ -288,6 +318,11 @@ def _uses(node: "Node", out: list[ColumnUse]) -> None:
         _where_uses(node.where, _distinct_sources(node.expr), out)
     elif isinstance(node, Call):
         for arg in node.args:
+            if isinstance(arg, Per):
+                _uses(arg.expr, out)
+                for src in _distinct_sources(arg.expr):
+                    out.append(ColumnUse(src.text, arg.key.text, arg.key.offset, "per", src.offset))
+                continue
             col = arg.column
             for c in arg.columns:
                 out.append(ColumnUse(c.source, c.column, c.column_offset, "value", c.offset))

@@ -7,7 +7,7 @@ precedence needs them, strings in double quotes.
 from __future__ import annotations
 
 from .measure_ast import (Apply, Arg, BinOp, Call, Column, Cond, Filtered, Kwarg, Literal,
-                          LiteralList, Measure, Name, Number, Unary, Where)
+                          LiteralList, Measure, Name, Number, Per, Unary, Where)
 
 _PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
 _UNARY, _ATOM = 3, 4
@@ -40,6 +40,8 @@ def format_measure(node) -> str:
         if node.where is not None:
             text += " " + format_measure(node.where)
         return text
+    if isinstance(node, Per):
+        return f"{format_measure(node.expr)} per {node.key.text}"
     if isinstance(node, Column):
         return f"{node.source}.{node.column}"
     if isinstance(node, Kwarg):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .measure_ast import POSITIONS, Cond, Literal, LiteralList, Name, Where
 from .measure_lexer import MeasureError, Token, tokenize
 
-KEYWORDS = frozenset({"where", "by", "and", "or", "not", "in", "true", "false"})
+KEYWORDS = frozenset({"where", "by", "per", "and", "or", "not", "in", "true", "false"})
 COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from .gates import Gate, parse_gate
 from .measure import parse_measure
-from .measure_ast import Call, Filtered, Measure, calls, column_uses
+from .measure_ast import Call, Filtered, Measure, Per, calls, column_uses
 from .measure_format import format_measure
 from .thresholds import Expect, parse_expect
 
@@ -67,6 +67,14 @@ class CompiledHypothesis:
         from specc.measures import MEASURE_FUNCTIONS
         call = self.call
         return MEASURE_FUNCTIONS.get(call.func.text) if call is not None else None
+
+    @property
+    def series(self) -> Per | None:
+        """The series the measure's one call summarises (`argmax(pearson(...) per
+        checkpoint)`), or None."""
+        call = self.call
+        arg = call.args[0] if call is not None and call.args else None
+        return arg if isinstance(arg, Per) else None
 
     @property
     def test_alternative(self) -> str | None:

@@ -84,6 +84,10 @@ def _design(plan, h, alpha: float, assume: Assumption, seed: int) -> HypothesisD
     if call is None:
         return HypothesisDesign(h.id, None, "a measure of several calls: units depend on each", alpha,
                                 assumed=assumed, how="not modelled: power is computed for one-call measures")
+    if h.series is not None:
+        return HypothesisDesign(h.id, None, f"a summary of a series (per {h.series.key.text})", alpha,
+                                assumed=assumed, how="not modelled: power is computed for one call "
+                                "on columns")
     units = call_units(plan, call, h.unit)
     n = min((u.n for u in units if u.n is not None), default=None)
     what = "; ".join(dict.fromkeys(u.what for u in units))

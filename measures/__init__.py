@@ -33,7 +33,7 @@ class MeasurePluginError(Exception):
 
 def _builtin_modules():
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if not info.name.startswith("_") and info.name not in ("function", "cellmath", "weighted"):
+        if not info.name.startswith("_") and info.name not in ("function", "cellmath", "weighted", "seriesmath"):
             yield importlib.import_module(f"{__name__}.{info.name}")
 
 

@@ -13,9 +13,14 @@ summarises it.
         summary="scale")                  # figure and condition table: see SUMMARIES
 
 `evaluate(call, p)` gets the call node and a preparer `p` with `p.cells(arg, **kw)`
-(the argument filtered and collapsed into cells, see specc.verdicts.cells) and
-`p.nested(arg)` (a nested summary's per-group values); it returns the function of the
-unit multiplicities. The cell arithmetic every function shares is in `cellmath.py`.
+(the argument filtered and collapsed into cells, see specc.verdicts.cells); it returns
+the function of the unit multiplicities. The cell arithmetic every function shares is in
+`cellmath.py`.
+
+A function with a `series` summary also takes a series argument (`max(pearson(...) per
+checkpoint)`): the evaluator computes the inner expression per key value and calls
+`series(call, values, weights, keys)` (see seriesmath.py). `ordered` functions read
+their key as an ordered axis (argmax, first_reaching): it must hold numbers.
 """
 from __future__ import annotations
 
@@ -68,6 +73,9 @@ class MeasureFunction:
     null: Callable[[Any, float], float] | None = field(default=None, hash=False, compare=False)
     null_is_zero: bool = False                 # the test's null ignores the threshold
     summary: str = "none"
+    # How it summarises a series argument (`... per key`); None: it takes columns only.
+    series: Callable[..., np.ndarray] | None = field(default=None, hash=False, compare=False)
+    ordered: bool = False                      # its `by` / `per` key is an ordered (numeric) axis
     # Extra compile-time rule: call -> None, or (offset, message, hint) of the misuse.
     check: Callable[[Any], tuple[int, str, str | None] | None] | None = field(
         default=None, hash=False, compare=False)

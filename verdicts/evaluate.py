@@ -10,6 +10,11 @@ filtered and collapsed into cells (cells.py), and the call's measure function
 (specc.measures: one object per function, with its definition) turns them into a
 function of unit multiplicities; evaluating is then array arithmetic on cell sums.
 Nothing is ever passed to Python's `eval`.
+
+A series argument (`max(pearson(...) per checkpoint)`) is prepared once per value of its
+key, with `key == value` added to the filters of every table read inside it that has the
+key column (series.py); the summary function then reduces the points. Resamples draw
+the same units in every slice, so the bootstrap recomputes the whole expression.
 """
 from __future__ import annotations
 
@@ -17,10 +22,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from specc.compiler.measure_ast import Apply, BinOp, Call, Filtered, Measure, Number, Unary
+from specc.compiler.measure_ast import Apply, BinOp, Call, Filtered, Measure, Number, Per, Unary
 from specc.measures import MEASURE_FUNCTIONS
 
 from .cells import ArgCells, MeasureEvalError, UnitIndex, build_cells
+from .series import PreparedSeries, prepare_series
 
 Fn = Callable[[np.ndarray], np.ndarray]   # extended weights (B, U+1) -> (B,)
 
@@ -33,6 +39,7 @@ class PreparedMeasure:
         self.missing = missing or "error"          # the hypothesis's policy for empty values
         self.dropped: dict[str, int] = {}          # column -> rows left out (missing: drop)
         self.calls: list[tuple[Call, list[ArgCells]]] = []
+        self.series: list[PreparedSeries] = []      # every `... per key`, outermost last
         self._fn = self._prepare(measure.expr, [])
 
     @property
@@ -81,7 +88,12 @@ class PreparedMeasure:
     def _call(self, call: Call, scope: list) -> Fn:
         fn = MEASURE_FUNCTIONS.get(call.func.text)
         preparer = _Preparer(self, call, scope)
-        out = fn.evaluate(call, preparer)
+        if call.args and isinstance(call.args[0], Per):
+            series = prepare_series(self, call.args[0], scope)
+            self.series.append(series)
+            out = lambda ext: fn.series(call, *series.points(ext), series.keys)  # noqa: E731
+        else:
+            out = fn.evaluate(call, preparer)
         self.calls.append((call, preparer.recorded))
         return out
 

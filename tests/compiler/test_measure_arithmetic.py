@@ -50,9 +50,9 @@ def test_last_is_a_position_not_a_string():
     ("mean(2 * 3)", 5, "unexpected '2'; expected a column like stage.column"),
     ("mean(log(mean(s.x)))", 9, "mean's arguments are columns, not a call to 'mean'; expected a "
      "column like stage.column"),
-    ("argmax(s.x)", 0, "argmax reads a curve over an ordered axis: it needs 'by' and one key"),
+    ("argmax(s.x)", 0, "argmax reads a curve over an ordered axis: it needs 'by' and one key, or a series (... per key)"),
     ("first_reaching(s.x by a, b, level=0.5)", 0, "first_reaching reads a curve over an ordered axis: "
-     "it needs 'by' and one key"),
+     "it needs 'by' and one key, or a series (... per key)"),
     ("mean(s.x) where m == latest", 21, "expected a value (a number, a \"string\", true, false, first "
      "or last), got 'latest'"),
 ])

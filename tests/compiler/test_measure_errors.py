@@ -136,8 +136,13 @@ CASES = [
      "expected a column name, got the keyword 'where'",
      None),
     ('mean(mean(s.v))', 5,
-     "mean's arguments are columns, not a call to 'mean'; expected a column like stage.column",
-     'combine function results outside the calls: mean(a.x) - mean(b.x)'),
+     "a call inside mean(...) is a series only with 'per <column>' after it",
+     'e.g. mean(mean(s.v) per checkpoint), or combine function results outside the calls: '
+     'mean(a.x) - mean(b.x)'),
+    ('pearson(mean(s.v) per c, s.w)', 8,
+     "pearson's arguments are columns, not a call to 'mean'; expected a column like stage.column",
+     'combine function results outside the calls: mean(a.x) - mean(b.x); a series (... per key) '
+     'is summarised by argmax, argmin, first_reaching, max, mean, median, min, range, std'),
     ('mean(v)', 5,
      "expected a column like stage.column, got 'v'",
      'name the table it comes from: <stage>.v'),

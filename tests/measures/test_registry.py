@@ -6,7 +6,8 @@ from specc.registry import UnknownName
 
 
 def test_registered_names_and_kinds():
-    aggregates = {"mean", "median", "sum", "count", "std", "min", "max", "range", "argmax", "first_reaching"}
+    aggregates = {"mean", "median", "sum", "count", "std", "min", "max", "range", "argmax", "argmin",
+                  "first_reaching"}
     statistics = {"pearson", "spearman", "kendall", "diff_means", "cohens_d",
                   "accuracy_vs_chance", "variance_ratio", "icc1", "permutation_p"}
     assert set(MEASURE_FUNCTIONS) == aggregates | statistics
