@@ -10,9 +10,11 @@ their surface alone tells them apart.
                            `corpus` (P) and `other` (Q), add-`smoothing` smoothed over
                            their joint vocabulary, both ways, and Jensen-Shannon
     statistic: classifier  held-out accuracy of a bag-of-words logistic regression
-                           telling records of `corpus` from records of `other`
-                           (seeded stratified k-fold): near 0.5 = the sources share
-                           their surface; near 1 = surface statistics separate them
+                           telling records of `corpus` from records of `other` (one
+                           source, or a list: a k-way classifier "which source is this
+                           record from?"), seeded stratified k-fold: near chance = the
+                           sources share their surface; near 1 = surface statistics
+                           separate them
 
 Words are runs of letters, digits and apostrophes (`\\w+('\\w+)?`). A plain-text
 source is one record per line.
@@ -23,8 +25,13 @@ Output, frequency (one row per item, the items' columns carried alongside):
     freq_bin (quantile bin of total, 0 = rarest .. bins-1; ties share a bin)
 Output, divergence (one row per n in 1, 2):
     n, kl_pq, kl_qp, js, types_p, types_q, tokens_p, tokens_q
-Output, classifier (one row per fold):
-    fold, accuracy, n_test, majority
+Output, classifier (one row per record, each held out once):
+    item (0-based over corpus then each `other` source, in order), source (0 = corpus,
+    i = the i-th of `other`), fold, predicted, correct (1 when predicted == source),
+    accuracy (of the record's fold), n_test (the fold's size), majority (the fold's
+    majority-class rate in training: the accuracy of always guessing it).
+    Per-record rows let a hypothesis test the pooled held-out accuracy with an exact
+    binomial test over records (`mean(x.correct)`, `test: {method: binomial}`).
 
 Cost: CPU only (passes over the texts), no model FLOPs.
 """
@@ -53,8 +60,9 @@ class Params(OpParams):
         "Text to count in (frequency; usually the models' training data), or the first "
         "of the two sources compared (divergence, classifier)."))
     text_field: TextField = "text"
-    other: DataRef | None = Field(default=None, description=(
-        "The second source (divergence, classifier)."))
+    other: DataRef | list[DataRef] | None = Field(default=None, description=(
+        "The second source (divergence, classifier); for the classifier also a list of "
+        "sources, each its own class."))
     other_field: str = Field(default="text", min_length=1, description=(
         "Record field holding the text of `other` (ignored for plain-text files)."))
     items: DataRef | None = Field(default=None, description="Items whose phrases are counted (frequency).")
@@ -94,7 +102,13 @@ class Params(OpParams):
                 raise ValueError("set either `phrase` or both `first` and `second` (with pattern)")
         elif self.other is None:
             raise ValueError(f"statistic {self.statistic} compares two sources: set `other`")
+        elif isinstance(self.other, list) and self.statistic != "classifier":
+            raise ValueError("only the classifier compares several sources: give divergence one `other`")
         return self
+
+    @property
+    def others(self) -> list[str]:
+        return [] if self.other is None else self.other if isinstance(self.other, list) else [self.other]
 
 
 def words(text: str, lowercase: bool) -> list[str]:
@@ -113,8 +127,8 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     texts = records(ctx, p.corpus, p.text_field)
     if p.statistic == "frequency":
         return frequency(p, ctx, texts)
-    other = records(ctx, p.other, p.other_field)
-    return divergence(p, texts, other) if p.statistic == "divergence" else classifier(p, texts, other)
+    others = [records(ctx, name, p.other_field) for name in p.others]
+    return divergence(p, texts, others[0]) if p.statistic == "divergence" else classifier(p, [texts, *others])
 
 
 def ngram_counts(texts: list[str], n: int, lowercase: bool) -> Counter:
@@ -185,35 +199,37 @@ def divergence(p: Params, texts: list[str], other: list[str]) -> "pd.DataFrame":
     return pd.DataFrame(rows)
 
 
-def classifier(p: Params, texts: list[str], other: list[str]) -> "pd.DataFrame":
+def classifier(p: Params, sources: list[list[str]]) -> "pd.DataFrame":
     import pandas as pd
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    docs = texts + other
-    y = np.array([0] * len(texts) + [1] * len(other))
-    if min(len(texts), len(other)) < p.folds:
+    docs = [text for texts in sources for text in texts]
+    y = np.concatenate([np.full(len(texts), k) for k, texts in enumerate(sources)]).astype(np.int64)
+    if min(len(texts) for texts in sources) < p.folds:
         raise ValueError(f"each source needs at least {p.folds} records for {p.folds} folds "
-                         f"(got {len(texts)} and {len(other)})")
-    rows = []
+                         f"(got {', '.join(str(len(t)) for t in sources)})")
+    frames = []
     splitter = StratifiedKFold(p.folds, shuffle=True, random_state=p.seed)
     for k, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y)):
         vectorizer = CountVectorizer(lowercase=p.lowercase, token_pattern=WORD.pattern)
         x_train = vectorizer.fit_transform([docs[i] for i in train])
         model = LogisticRegression(max_iter=2000).fit(x_train, y[train])
         predicted = model.predict(vectorizer.transform([docs[i] for i in test]))
-        majority = max(np.mean(y[train]), 1 - np.mean(y[train]))
-        rows.append({"fold": k, "accuracy": float(np.mean(predicted == y[test])), "n_test": len(test),
-                     "majority": float(majority)})
-    return pd.DataFrame(rows)
+        majority = np.bincount(y[train]).max() / len(train)
+        correct = (predicted == y[test]).astype(np.int64)
+        frames.append(pd.DataFrame({"item": test, "source": y[test], "fold": k, "predicted": predicted,
+                                    "correct": correct, "accuracy": float(correct.mean()),
+                                    "n_test": len(test), "majority": float(majority)}))
+    return pd.concat(frames, ignore_index=True).sort_values("item", ignore_index=True)
 
 
 def columns(p: Params) -> tuple[str, ...]:
     if p.statistic == "divergence":
         return ("n", "kl_pq", "kl_qp", "js", "types_p", "types_q", "tokens_p", "tokens_q")
     if p.statistic == "classifier":
-        return ("fold", "accuracy", "n_test", "majority")
+        return ("item", "source", "fold", "predicted", "correct", "accuracy", "n_test", "majority")
     counts = ("count",) if p.phrase else ("count_ab", "count_ba", "total", "log_ratio")
     return ("item", *counts, "per_million", "quantile", "freq_bin")
 
@@ -222,5 +238,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
     return data_pass_cost(ctx, p.corpus, "CPU passes over the texts; no model FLOPs")
 
 
-OP = Op(name="analyse.corpus_stats", version=2, params=Params, produces="table", doc=__doc__,
+OP = Op(name="analyse.corpus_stats", version=3, params=Params, produces="table", doc=__doc__,
         cost=cost, columns=columns, carries="items", run=run)

@@ -66,17 +66,44 @@ def labels_of(values: Any, k: int) -> list[int]:
     return out
 
 
-def choice_requests(items: Any, fields: Any, template: str, scoring: str, encode: Any,
-                    bos: tuple[int, ...]) -> list:
-    """Requests in the order item × option (see the module doc for the segments)."""
+def item_options(items: Any, fields: Any) -> tuple[list[list[str]], list[int]]:
+    """Each item's option texts and its label as an option index.
+
+    With `fields.choices` the options are one field holding {"text": [...], "label": [...]}
+    (the layout of ARC, OpenBookQA, CommonsenseQA: 3 to 5 options per item) and `fields.label`
+    holds the answer's key ("C", "3"), matched against that item's choice labels. Otherwise
+    the options are the fields listed in `fields.options` and the label is their index."""
+    if not fields.choices:
+        k = len(fields.options)
+        return ([[text_of(items[f].iloc[i]) for f in fields.options] for i in range(len(items))],
+                labels_of(items[fields.label], k))
+    options, labels = [], []
+    for i, (choice, key) in enumerate(zip(items[fields.choices], items[fields.label])):
+        texts = list(choice["text"]) if isinstance(choice, dict) else None
+        keys = [text_of(x) for x in choice["label"]] if isinstance(choice, dict) else None
+        if not texts or keys is None or len(keys) != len(texts):
+            raise ValueError(f"item {i}: fields.choices ({fields.choices!r}) must hold "
+                             f"{{'text': [...], 'label': [...]}} of equal length; got {choice!r}")
+        if len(texts) > fields.max_options:
+            raise ValueError(f"item {i} has {len(texts)} options, more than fields.max_options "
+                             f"({fields.max_options}): raise it")
+        if text_of(key) not in keys:
+            raise ValueError(f"item {i}: answer key {key!r} is not one of its choice labels {keys}")
+        options.append([text_of(t) for t in texts])
+        labels.append(keys.index(text_of(key)))
+    return options, labels
+
+
+def choice_requests(items: Any, fields: Any, options: list[list[str]], template: str, scoring: str,
+                    encode: Any, bos: tuple[int, ...]) -> list:
+    """Requests in the order item × option (see the module doc for the segments); an item
+    with fewer options than another has fewer requests."""
     from ._scorer import Request
     from ._segments import split_trailing_space
 
-    k = len(fields.options)
     n = len(items)
     contexts = [text_of(v) for v in items[fields.context]] if fields.context else [""] * n
     questions = [text_of(v) for v in items[fields.question]]
-    options = [[text_of(v) for v in items[f]] for f in fields.options]
 
     head, head_space = split_trailing_space(template_head(template))
     if not head_space:
@@ -84,11 +111,11 @@ def choice_requests(items: Any, fields: Any, template: str, scoring: str, encode
     prefix_text_len = len(head)
     segments = []
     for i in range(n):
-        opts = [options[j][i] for j in range(k)]
+        opts = options[i]
         prompt = render(template, contexts[i], questions[i], opts)[prefix_text_len:]
         core, lead = split_trailing_space(prompt)
         lead = lead or " "
-        targets = [lead + LETTERS[j] for j in range(k)] if scoring == "letters" else [lead + o for o in opts]
+        targets = [lead + LETTERS[j] for j in range(len(opts))] if scoring == "letters" else [lead + o for o in opts]
         segments.append((core, targets))
     encode.add([head] + [s for core, targets in segments for s in (core, *targets)])
     prefix = bos + encode(head)

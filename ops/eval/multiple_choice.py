@@ -20,7 +20,8 @@ question_polarity, answer_info ...) carried alongside:
     correct     chosen == the item's label
     p_correct   probability of the labelled option, normalised over the options
     logp_0 ...  log-probability of each option (one column per entry of
-                fields.options, in that order)
+                fields.options, in that order; with fields.choices one per possible
+                option up to max_options, NaN where an item has fewer)
 
 Tokenization and BOS: the prompt and each target are tokenized separately and
 concatenated, cut before the prompt's trailing whitespace, which starts every target
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .._common import (ITEMS_COLUMN, BatchTokens, Bos, InferPrecision, Tokenizer, Unique, differs_from,
                        forward_cost, placeholders)
@@ -59,13 +60,44 @@ class Fields(OpParams):
     question: Annotated[str, ITEMS_COLUMN, differs_from("context")] = Field(
         default="question", min_length=1, validate_default=True,
         description="Field holding the question.")
-    options: Annotated[list[Annotated[str, ITEMS_COLUMN, Field(min_length=1)]], Unique] = Field(
+    options: Annotated[list[Annotated[str, ITEMS_COLUMN, Field(min_length=1)]], Unique] | None = Field(
         default=["ans0", "ans1", "ans2"], min_length=2, max_length=26, description=(
             "Fields holding the answer options, in order (2 to 26: letters A-Z); `label` "
-            "indexes this list. BBQ: [ans0, ans1, ans2]."))
+            "indexes this list. BBQ: [ans0, ans1, ans2]. Left out with `choices`."))
     label: Annotated[str, ITEMS_COLUMN, differs_from("context", "question")] = Field(
         default="label", min_length=1, validate_default=True,
-        description="Field holding the 0-based index of the correct option.")
+        description=("Field holding the 0-based index of the correct option (with `choices`: "
+                     "the correct choice's key, e.g. ARC's answerKey \"C\")."))
+    choices: Annotated[str | None, ITEMS_COLUMN, differs_from("context", "question", "label")] = Field(
+        default=None, min_length=1, description=(
+            "A field holding all options at once as {text: [...], label: [...]}, the layout of "
+            "ARC, OpenBookQA and CommonsenseQA (items may have different numbers of options); "
+            "`options` is then unused. None (default): the options are the `options` fields."))
+    max_options: int = Field(default=5, ge=2, le=26, description=(
+        "With `choices`: the most options an item may have (ARC-Challenge: 5); the table has "
+        "one logp_ column per possible option, NaN where an item has fewer."))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _choices_replace_options(cls, data):
+        # With `choices` the BBQ default option fields do not apply: they are left out
+        # (written together, `choices` wins and the compiler reports nothing to check).
+        if isinstance(data, dict) and data.get("choices") and "options" not in data:
+            return {**data, "options": None}
+        return data
+
+    @model_validator(mode="after")
+    def _some_options(self) -> "Fields":
+        if self.options is None and not self.choices:
+            raise ValueError("set `options` (one field per option) or `choices` (one field holding them all)")
+        if self.options is not None and self.choices:
+            raise ValueError("set either `options` or `choices`, not both")
+        return self
+
+    @property
+    def width(self) -> int:
+        """Option columns of the output: one per possible option."""
+        return self.max_options if self.choices else len(self.options)
 
 
 class Params(OpParams):
@@ -115,7 +147,7 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     import pandas as pd
 
     from .._lm import bos_prefix, load_lm, load_tokenizer, max_positions
-    from ._choices import LETTERS, choice_requests, labels_of
+    from ._choices import LETTERS, choice_requests, item_options
     from ._items import with_item_columns
     from ._scorer import check_lengths, score
     from ._segments import Encoder
@@ -123,33 +155,39 @@ def run(p: Params, ctx) -> "pd.DataFrame":
     tok = load_tokenizer(ctx, p.tokenizer, p.model)
     lm = load_lm(ctx, p.model, tok, p.precision)
     items = ctx.data(p.items).to_pandas()
-    k, n = len(p.fields.options), len(items)
-    labels = np.array(labels_of(items[p.fields.label], k), dtype=np.int64)
+    k, n = p.fields.width, len(items)
+    options, label_list = item_options(items, p.fields)
+    labels = np.array(label_list, dtype=np.int64)
     bos = tuple(bos_prefix(tok, p.bos))
-    requests = choice_requests(items, p.fields, p.prompt_template, p.scoring, Encoder(tok), bos)
+    requests = choice_requests(items, p.fields, options, p.prompt_template, p.scoring, Encoder(tok), bos)
     check_lengths(requests, max_positions(lm))
     t0 = time.perf_counter()
     scores = score(lm, requests, batch_tokens=ctx.batch_size(p.batch_tokens), progress=ctx.progress)
     seconds = time.perf_counter() - t0
 
-    logp = scores.logprob.reshape(n, k)
-    counts = scores.tokens.reshape(n, k)
+    # Requests are item x option with each item's own option count: scatter them into an
+    # n x k grid; an option an item lacks has log-prob -inf (never chosen, probability 0).
+    present = np.zeros((n, k), dtype=bool)
+    for i, opts in enumerate(options):
+        present[i, :len(opts)] = True
+    logp = np.full((n, k), -np.inf)
+    counts = np.zeros((n, k), dtype=np.int64)
+    logp[present], counts[present] = scores.logprob, scores.tokens
     # Letters are whole answers however many tokens they take: always summed.
     reduction = p.reduction if p.scoring == "options" else "sum"
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            logp = logp / counts
+        logp[present] = logp[present] / counts[present]
     chosen = np.argmax(logp, axis=1)   # a tie goes to the first option
     shifted = np.exp(logp - logp.max(axis=1, keepdims=True))   # softmax without overflow
     p_correct = shifted[np.arange(n), labels] / shifted.sum(axis=1)
     table = pd.DataFrame({"item": np.arange(n), "chosen": chosen, "correct": chosen == labels,
                           "p_correct": p_correct})
     for j in range(k):
-        table[f"logp_{j}"] = logp[:, j]
+        table[f"logp_{j}"] = np.where(present[:, j], logp[:, j], np.nan)
 
     facts = {}
     if p.scoring == "letters" and n:
-        letter_tokens = {LETTERS[j]: int(counts[:, j].max()) for j in range(k)}
+        letter_tokens = {LETTERS[j]: int(counts[:, j].max()) for j in range(k) if present[:, j].any()}
         facts["letter_tokens"] = letter_tokens
         split = [L for L, c in letter_tokens.items() if c != 1]
         if split:
@@ -164,11 +202,11 @@ def run(p: Params, ctx) -> "pd.DataFrame":
 
 def columns(p: Params) -> tuple[str, ...]:
     return ("item", "chosen", "correct", "p_correct") + tuple(
-        f"logp_{i}" for i in range(len(p.fields.options)))
+        f"logp_{i}" for i in range(p.fields.width))
 
 
 def cost(p: Params, ctx: CostContext) -> Cost:
-    sequences = 1 if p.scoring == "letters" else len(p.fields.options)
+    sequences = 1 if p.scoring == "letters" else p.fields.width
     # The template's own text is the "prompt"; the item's fields are in its record size.
     template = p.prompt_template.format(context="", question="", options="")
     return forward_cost(ctx, p.model, p.items, sequences_per_record=sequences,
@@ -176,5 +214,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                         note=f"2·N·D, {sequences} sequence(s) per item ({p.scoring} scoring)")
 
 
-OP = Op(name="eval.multiple_choice", version=1, params=Params, produces="table", doc=__doc__,
+OP = Op(name="eval.multiple_choice", version=2, params=Params, produces="table", doc=__doc__,
         cost=cost, columns=columns, carries="items", run=run)

@@ -22,6 +22,9 @@ Output: one row per layer:
                 standard deviations (Cohen's d, in sample): pick layers where the
                 concept is linearly present; 0 when the difference is 0
     n           number of records averaged
+    cosine      with `cosine_to`: cosine between this difference and that stage's
+                direction at the same layer (e.g. how far a fine-tuned checkpoint moved
+                along an "assistant axis": Instruct minus base); NaN for a zero difference
 
 Cost: 2·N·D over both sets of texts.
 """
@@ -34,7 +37,7 @@ from pydantic import Field, model_validator
 
 from .._common import (BatchTokens, Bos, InferPrecision, Layers, MaxLength, Site,
                        Tokenizer, differs_from, forward_cost)
-from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams
+from .._op import Cost, CostContext, DataRef, ModelRef, Op, OpParams, TableRef
 from ._params import Pooling
 
 if TYPE_CHECKING:
@@ -58,6 +61,9 @@ class Params(OpParams):
     layers: Layers = "all"
     site: Site = "residual"
     pooling: Pooling = "last"
+    cosine_to: TableRef | None = Field(default=None, description=(
+        "A probe.diff_means stage (one task) whose direction at each layer this one is "
+        "compared with: adds a `cosine` column. None (default): no comparison."))
     normalize: bool = Field(default=True, description=(
         "Store unit-length directions, so a steering alpha is an absolute residual-"
         "stream length. False keeps the raw difference: alpha 1 adds it in full."))
@@ -110,6 +116,12 @@ def run(p: Params, ctx) -> "pd.DataFrame":
                              f"(layers {layers} vs {ref_layers}, width {first[0].shape[1]} vs "
                              f"{second[0].shape[1]}): a direction across them needs equal shapes")
     rows = [direction_row(layer, a, b, p.normalize) for layer, a, b in zip(layers, first, second)]
+    if p.cosine_to is not None:
+        from .steer import stored_directions
+        axis = stored_directions(ctx.table(p.cosine_to), layers, None, p.model, p.cosine_to)
+        for row, a, b in zip(rows, first, second):
+            row["cosine"] = cosine(a.astype(np.float64).mean(0) - b.astype(np.float64).mean(0),
+                                   axis[row["layer"]])
     ctx.record(layers=layers, contrast="across models" if p.reference else "within model")
     return pd.DataFrame(rows)
 
@@ -130,8 +142,17 @@ def direction_row(layer: int, a: np.ndarray, b: np.ndarray, normalize: bool) -> 
             "separation": separation, "n": len(a)}
 
 
+def cosine(u: np.ndarray, v: np.ndarray) -> float:
+    """cos(u, v); NaN when either is the zero vector (no direction to compare)."""
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu == 0 or nv == 0:
+        return float("nan")
+    # clipped: the stored axis is float32, so |cos| of parallel vectors can exceed 1 by 1e-8
+    return float(np.clip(np.dot(u, v.astype(np.float64)) / (nu * nv), -1.0, 1.0))
+
+
 def columns(p: Params) -> tuple[str, ...]:
-    return ("layer", "direction", "norm", "separation", "n")
+    return ("layer", "direction", "norm", "separation", "n") + (("cosine",) if p.cosine_to else ())
 
 
 def cost(p: Params, ctx: CostContext) -> Cost:
@@ -139,5 +160,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
                         note="2·N·D over both sets of texts")
 
 
-OP = Op(name="probe.diff_means", version=2, params=Params, produces="table", doc=__doc__,
+OP = Op(name="probe.diff_means", version=3, params=Params, produces="table", doc=__doc__,
         cost=cost, columns=columns, run=run)

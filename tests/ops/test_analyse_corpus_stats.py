@@ -22,7 +22,8 @@ def test_defaults_and_columns(params):
 @pytest.mark.parametrize("kw", [{"pattern": "{first} and"}, {"pattern": "{first} {x} {second}"},
                                 {"pattern": "{first} {first}"}, {"second": "a"}, {"bins": 0},
                                 {"phrase": "w"}, {"items": None},
-                                {"statistic": "classifier"}])
+                                {"statistic": "classifier"},
+                                {"statistic": "divergence", "other": ["a", "b"]}])
 def test_rejects(invalid, kw):
     invalid(kw)
 

@@ -65,3 +65,26 @@ def test_divergence_and_classifier():
     assert (out["kl_pq"] > 0).all() and out.loc[1, "tokens_p"] == 120 and out.loc[2, "types_p"] == 5
     c = OP.params(statistic="classifier", corpus="p", other="q", seed=0)
     assert (OP.run(c, Ctx(p=same, q=other))["accuracy"] == 1.0).all()
+
+
+def test_classifier_rows_are_records_each_held_out_once():
+    same = ["the cat sat on the mat"] * 20
+    other = ["a dog ran in the park"] * 20
+    out = OP.run(OP.params(statistic="classifier", corpus="p", other="q", seed=0), Ctx(p=same, q=other))
+    assert list(out["item"]) == list(range(40)) and list(out["source"]) == [0] * 20 + [1] * 20
+    assert out["correct"].all() and out["fold"].nunique() == 5 and (out["majority"] == 0.5).all()
+
+
+def test_classifier_over_several_sources_is_k_way():
+    """Three sources: sources 0 and 1 share their words, source 2 differs; the 3-way classifier
+    tells source 2 apart and confuses 0 with 1 (accuracy near 1/2 on them, not 1)."""
+    shared = [f"the cat sat on the mat {w}" for w in ("today", "again")] * 15
+    out = OP.run(OP.params(statistic="classifier", corpus="a", other=["b", "c"], seed=0),
+                 Ctx(a=shared, b=list(reversed(shared)), c=["a dog ran in the park"] * 30))
+    assert sorted(out["source"].unique()) == [0, 1, 2] and len(out) == 90
+    by_source = out.groupby("source")["correct"].mean()
+    assert by_source[2] == 1.0 and by_source[[0, 1]].mean() < 0.8
+    assert set(out["predicted"]) <= {0, 1, 2}
+    assert out["majority"].iloc[0] == pytest.approx(1 / 3, abs=0.02)
+    assert out.groupby("fold")["accuracy"].first().round(6).tolist() == \
+        out.groupby("fold")["correct"].mean().round(6).tolist()

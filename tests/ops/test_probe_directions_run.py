@@ -39,3 +39,24 @@ def test_cross_model_direction_of_a_model_against_itself_is_zero(tmp_path, probe
     assert len(table) == 4
     assert (table["norm"] == 0).all() and (table["separation"] == 0).all()
     assert all(not np.any(d) for d in table["direction"])
+
+
+def test_cosine_to_another_direction_stage(tmp_path, probe_store):
+    """`cosine_to`: a direction compared with itself has cosine 1 at every layer; with the
+    opposite contrast (negative minus positive), -1; with another direction (mean-pooled), a
+    value computed by hand from both tables."""
+    stages = (DIRECTIONS + "    layers: [0, 2]\n"
+              + DIRECTIONS.replace("dirs:", "same:") + "    layers: [0, 2]\n    cosine_to: dirs\n"
+              + DIRECTIONS.replace("dirs:", "flipped:").replace("positive: sentence_good", "positive: X")
+                .replace("negative: sentence_bad", "negative: sentence_good").replace("X", "sentence_bad")
+              + "    layers: [0, 2]\n    cosine_to: dirs\n"
+              + DIRECTIONS.replace("dirs:", "other_dirs:") + "    pooling: mean\n"
+              + "    layers: [0, 2]\n    cosine_to: dirs\n")
+    run = probe_run(tmp_path, probe_store, stages)
+    assert np.allclose(run.table("same")["cosine"], 1.0, atol=1e-5)
+    assert np.allclose(run.table("flipped")["cosine"], -1.0, atol=1e-5)
+    axis, other = run.table("dirs"), run.table("other_dirs")
+    for a, o in zip(axis.itertuples(), other.itertuples()):
+        want = float(np.dot(a.direction, o.direction) / np.linalg.norm(a.direction) / np.linalg.norm(o.direction))
+        assert abs(o.cosine - want) < 1e-4 and -1 <= o.cosine <= 1 and abs(o.cosine) < 0.999
+    assert "cosine" not in axis
