@@ -109,6 +109,22 @@ class HubSource(Strict):
     revision: str = Field(description="Commit or tag to pin: same spec, same data.")
     split: str = Field("train", description="Hub split to load, e.g. 'train' or 'validation[:10%]'.")
     streaming: bool = Field(False, description="Stream instead of downloading the whole split.")
+    data_files: str | list[str] | None = Field(None, description=(
+        "Remote files for a packaged builder (`hf: csv | json | parquet | text`), e.g. a data file "
+        "in a git repository at a pinned commit. https URLs only: local files are `csv:`, `jsonl:` ... "
+        "sources, which are checked against the data roots."))
+    rename: dict[str, Name] = Field(default_factory=dict, description=(
+        "Columns to rename as the data is loaded, e.g. {\"*BStress\": BStress}: a measure or op "
+        "param names columns as identifiers."))
+
+    @field_validator("data_files")
+    @classmethod
+    def _https_only(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for url in [value] if isinstance(value, str) else value or []:
+            if not url.startswith("https://"):
+                raise ValueError(f"data_files {url!r} is not an https URL; read local files with "
+                                 "a csv:, jsonl:, parquet: or text: source (they stay inside the data roots)")
+        return value
 
 
 SOURCE_KINDS = ("text", "jsonl", "csv", "parquet", "hf")

@@ -39,8 +39,9 @@ def load_hub(source: HubSource, folder: Path | None = None, roots: DataRoots | N
         if local is not None:  # datasets would read this folder instead of the hub
             raise DataPathError(f"hf {source.hf!r} names a local folder here ({local}), not a hub data set")
         name = source.hf
-    return datasets.load_dataset(name, source.name, revision=source.revision,
-                                 split=source.split, streaming=source.streaming)
+    dataset = datasets.load_dataset(name, source.name, revision=source.revision, split=source.split,
+                                    streaming=source.streaming, data_files=source.data_files)
+    return dataset.rename_columns(source.rename) if source.rename else dataset
 
 
 def load_local(kind: str, files: tuple[Path, ...], cache_dir: str | None = None) -> datasets.Dataset:

@@ -6,19 +6,19 @@ from typer.testing import CliRunner
 
 from specc.cli import app
 
-FLAGSHIP = str(Path(__file__).parents[2] / "specs" / "blimp-dynamics.yaml")
+TOY = str(Path(__file__).parents[2] / "tests" / "specs" / "blimp-toy.yaml")
 runner = CliRunner()
 
 
 def test_plan_table_and_mermaid():
-    result = runner.invoke(app, ["plan", FLAGSHIP])
+    result = runner.invoke(app, ["plan", TOY])
     assert result.exit_code == 0, result.output
     assert "total: 25 tasks" in result.output
     assert "flowchart LR" in result.output and "pretrain --> score" in result.output
 
 
 def test_plan_json_lists_every_task():
-    result = runner.invoke(app, ["plan", FLAGSHIP, "--json"])
+    result = runner.invoke(app, ["plan", TOY, "--json"])
     assert result.exit_code == 0
     plan = json.loads(result.output)
     assert len(plan["tasks"]) == 25
@@ -30,5 +30,5 @@ def test_plan_json_lists_every_task():
 
 
 def test_plan_tasks_flag_lists_ids():
-    result = runner.invoke(app, ["plan", FLAGSHIP, "--profile", "smoke", "--tasks"])
+    result = runner.invoke(app, ["plan", TOY, "--profile", "smoke", "--tasks"])
     assert "score/model=tiny/seed=1/checkpoint=20" in result.output

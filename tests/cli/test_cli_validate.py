@@ -29,13 +29,13 @@ def test_validate_reports_every_problem_with_position(tmp_path):
 
 
 def test_validate_with_profile(tmp_path):
-    result = runner.invoke(app, ["validate", "--profile", "smoke", str(ROOT / "specs" / "blimp-dynamics.yaml")])
+    result = runner.invoke(app, ["validate", "--profile", "smoke", str(ROOT / "tests" / "specs" / "blimp-toy.yaml")])
     assert result.exit_code == 0, result.output
     assert "4 tasks" in result.output
 
 
 def test_unknown_profile_is_a_spec_error():
-    result = runner.invoke(app, ["validate", "--profile", "smok", str(ROOT / "specs" / "blimp-dynamics.yaml")])
+    result = runner.invoke(app, ["validate", "--profile", "smok", str(ROOT / "tests" / "specs" / "blimp-toy.yaml")])
     assert result.exit_code == 2
     assert "unknown profile 'smok'" in result.output and "did you mean 'smoke'?" in result.output
 

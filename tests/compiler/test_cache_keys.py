@@ -5,17 +5,17 @@ import yaml
 
 from specc.compiler import compile_spec
 
-FLAGSHIP = Path(__file__).parents[2] / "specs" / "blimp-dynamics.yaml"
-SHARED_DATA = str((FLAGSHIP.parent / "../../shared/data").resolve())  # the copies live in tmp
+TOY = Path(__file__).parents[2] / "tests" / "specs" / "blimp-toy.yaml"
+SHARED_DATA = str((TOY.parent / "../../../shared/data").resolve())  # the copies live in tmp
 
 
 def compile_variant(tmp_path, edit, name="variant.yaml"):
-    spec = yaml.safe_load(FLAGSHIP.read_text())
+    spec = yaml.safe_load(TOY.read_text())
     edit(spec)
     for source in spec["data"].values():  # the copy lives elsewhere: point at the same files
         for kind in ("text", "jsonl", "csv"):
             if kind in source:
-                source[kind] = str((FLAGSHIP.parent / source[kind]).resolve())
+                source[kind] = str((TOY.parent / source[kind]).resolve())
     path = tmp_path / name
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     return {t.id: t.key for t in compile_spec(path, data_roots=(SHARED_DATA,)).tasks}

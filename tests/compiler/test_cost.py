@@ -6,12 +6,12 @@ import pytest
 from specc.compiler import compile_spec
 from specc.compiler.model_size import param_count
 
-FLAGSHIP = Path(__file__).parents[2] / "specs" / "blimp-dynamics.yaml"
+TOY = Path(__file__).parents[2] / "tests" / "specs" / "blimp-toy.yaml"
 
 
 @pytest.fixture(scope="module")
 def plan():
-    return compile_spec(FLAGSHIP)
+    return compile_spec(TOY)
 
 
 def task_flops(plan, task_id):
@@ -41,4 +41,4 @@ def test_gpu_hours_follow_the_declared_device(plan):
 
 
 def test_cpu_tasks_spend_no_gpu_hours():
-    assert compile_spec(FLAGSHIP, profile="smoke").total_gpu_hours == 0
+    assert compile_spec(TOY, profile="smoke").total_gpu_hours == 0

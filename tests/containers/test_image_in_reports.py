@@ -50,7 +50,7 @@ def test_preregistration_names_the_image_it_runs_in():
 
 def _prereg(compile_spec, context, freeze, run_image) -> str:
     import tempfile
-    spec = Path(__file__).resolve().parents[2] / "specs" / "blimp-dynamics.yaml"
+    spec = Path(__file__).resolve().parents[2] / "tests" / "specs" / "blimp-toy.yaml"
     plan = compile_spec(spec)
     plan.image = run_image
     with tempfile.TemporaryDirectory() as tmp:

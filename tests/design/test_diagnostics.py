@@ -64,7 +64,7 @@ def test_units_come_from_the_data_and_the_design(tmp_path):
 
 
 def test_flagship_units():
-    plan = compile_spec(ROOT / "specs" / "blimp-dynamics.yaml")
+    plan = compile_spec(ROOT / "tests" / "specs" / "blimp-toy.yaml")
     designs = design_diagnostics(plan)
     assert plan.data["pairs"].stats.records == 12000                  # 12 paradigms x 1,000 pairs
     assert designs["H1"].units == 12000 and designs["H1"].model == "proportion"

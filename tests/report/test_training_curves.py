@@ -20,7 +20,7 @@ from specc.report import training_curves as tc
 from specc.report.results import load_results, render_results
 
 GOLDEN = Path(__file__).parent / "golden"
-FLAGSHIP = Path(__file__).parents[2] / "specs" / "blimp-dynamics.yaml"
+TOY = Path(__file__).parents[2] / "tests" / "specs" / "blimp-toy.yaml"
 
 
 class FolderStore:
@@ -44,7 +44,7 @@ def history(seed: int, steps: int) -> pd.DataFrame:
 
 @pytest.fixture
 def curves(tmp_path):
-    plan = compile_spec(FLAGSHIP)
+    plan = compile_spec(TOY)
     tasks = [t for t in plan.tasks if t.stage == "pretrain"]
     for task in tasks:
         (tmp_path / task.key).mkdir()

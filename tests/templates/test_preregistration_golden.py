@@ -1,4 +1,4 @@
-"""preregistration.md for the flagship example, held byte for byte against a golden file.
+"""preregistration.md for a small example spec (tests/specs/blimp-toy.yaml), held byte for byte against a golden file.
 
 After an intended change, regenerate it with
     SPECC_UPDATE_GOLDEN=1 python -m pytest tests/templates/test_preregistration_golden.py
@@ -13,8 +13,8 @@ from specc.compiler import compile_spec
 from specc.prereg.report import write_preregistration
 
 ROOT = Path(__file__).parents[2]
-SPEC = ROOT / "specs" / "blimp-dynamics.yaml"
-GOLDEN = Path(__file__).parent / "golden" / "preregistration_blimp-dynamics.md"
+SPEC = ROOT / "tests" / "specs" / "blimp-toy.yaml"
+GOLDEN = Path(__file__).parent / "golden" / "preregistration_blimp-toy.md"
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -22,7 +22,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 def _render(folder: Path) -> str:
     plan = compile_spec(SPEC)  # in place: its data paths are relative to specs/
     report, _ = write_preregistration(plan, SPEC, out_dir=folder, now=NOW, commit=COMMIT, dirty=False,
-                                      lock_path=folder / "blimp-dynamics.lock.json")
+                                      lock_path=folder / "blimp-toy.lock.json")
     return report.read_text(encoding="utf-8")
 
 
