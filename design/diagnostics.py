@@ -85,7 +85,7 @@ def _design(plan, h, alpha: float, assume: Assumption, seed: int) -> HypothesisD
         return HypothesisDesign(h.id, None, "a measure of several calls: units depend on each", alpha,
                                 assumed=assumed, how="not modelled: power is computed for one-call measures")
     if h.series is not None:
-        return HypothesisDesign(h.id, None, f"a summary of a series (per {h.series.key.text})", alpha,
+        return HypothesisDesign(h.id, None, f"a summary of a series over {h.series.key.text}", alpha,
                                 assumed=assumed, how="not modelled: power is computed for one call "
                                 "on columns")
     units = call_units(plan, call, h.unit)

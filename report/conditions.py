@@ -35,6 +35,10 @@ def condition_summary(hypothesis, plan, tables
     measure = hypothesis.measure
     threshold = hypothesis.expect.threshold
     fn = hypothesis.function
+    from .series import series_summary
+    shaped = series_summary(hypothesis, tables)   # a curve and what its summary reads from it
+    if shaped[0] is not None:
+        return shaped
     if fn is not None and fn.summary in ("correlation", "difference"):
         from .shapes import arms_summary, correlation_summary
         shaped = (correlation_summary if fn.summary == "correlation" else arms_summary)(hypothesis, tables)

@@ -33,6 +33,8 @@ def draw(figure: dict[str, Any], path: str | Path) -> Path:
             _bars(ax, figure["series"])
         elif figure["kind"] == "scatter":
             _scatter(ax, figure["series"], figure.get("fit"))
+        elif figure["kind"] == "series":
+            _series(ax, figure)
         else:
             _lines(ax, figure["series"])
         threshold = figure.get("threshold")
@@ -59,6 +61,51 @@ def _lines(ax, series: list[dict]) -> None:
         if band:
             bx, lo, hi = zip(*band)
             ax.fill_between(bx, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def _series(ax, figure: dict[str, Any]) -> None:
+    """A measure's series over its key: a line with its interval band over numbers (a log
+    axis when they span a factor of 30 or more: tokens, doubling checkpoints), points with error bars over
+    categories (conditions); then what the summary reads from it — marked points, level
+    lines, and the threshold on the key axis (argmax, first_reaching)."""
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                  for s in figure["series"] for x in s["x"])
+    if numeric:
+        _lines(ax, figure["series"])
+        xs = [x for s in figure["series"] for x in s["x"]]
+        if xs and min(xs) > 0 and max(xs) / min(xs) >= 30:
+            ax.set_xscale("log")
+    else:
+        categories = list(dict.fromkeys(str(x) for s in figure["series"] for x in s["x"]))
+        at = {c: i for i, c in enumerate(categories)}
+        step = 0.15 if len(figure["series"]) > 1 else 0.0
+        for k, s in enumerate(figure["series"]):
+            shift = (k - (len(figure["series"]) - 1) / 2) * step
+            pts = [(at[str(x)] + shift, y, lo, hi) for x, y, lo, hi in zip(s["x"], s["y"], s["low"], s["high"])
+                   if y is not None]
+            if not pts:
+                continue
+            px, py, lo, hi = zip(*pts)
+            err = [[_below(y, l) for y, l in zip(py, lo)], [_above(y, h) for y, h in zip(py, hi)]]
+            ax.errorbar(px, py, yerr=err, fmt="o", capsize=3, markersize=5, label=s["label"])
+        ax.set_xticks(range(len(categories)))
+        ax.set_xticklabels(categories, rotation=30 if len(categories) > 4 else 0,
+                           ha="right" if len(categories) > 4 else "center", fontsize="small")
+        shifts = [(k - (len(figure["series"]) - 1) / 2) * step for k in range(len(figure["series"]))]
+        figure = {**figure, "marks": [{**m, "x": at.get(str(m["x"]), 0) + shifts[m.get("series", 0)]}
+                                      for m in figure.get("marks", [])]}
+    for line in figure.get("lines", []):   # in its series' colour (the default cycle, in order)
+        ax.axhline(line["y"], color=f"C{line.get('series', 0)}", linestyle=":", linewidth=1.2,
+                   label=line["label"])
+    for mark in figure.get("marks", []):
+        if mark.get("y") is not None:
+            ax.plot([mark["x"]], [mark["y"]], marker="*", markersize=13, color="tab:red",
+                    markeredgecolor="black", markeredgewidth=0.6, linestyle="none", label=mark["label"],
+                    zorder=5)
+    x_threshold = figure.get("x_threshold")
+    if x_threshold is not None:
+        ax.axvline(x_threshold, color="0.3", linestyle="--", linewidth=1,
+                   label=f"threshold: {figure.get('x') or 'key'} {x_threshold:g}")
 
 
 def _scatter(ax, series: list[dict], fit: list[float] | None) -> None:

@@ -172,6 +172,10 @@ def _figure_alt(hid: str, figure: dict[str, Any] | None) -> str | None:
     if figure.get("kind") == "scatter":
         label = (figure.get("series") or [{}])[0].get("label", "")
         return f"{hid}: {figure.get('ylabel')} against {figure.get('x')}, {label}, with the least-squares line"
+    if figure.get("kind") == "series":
+        marked = "; ".join(m["label"] for m in (figure.get("marks") or []) + (figure.get("lines") or []))
+        shown = ", ".join(s["label"] for s in figure.get("series") or [])
+        return f"{hid}: {shown}" + (f" ({marked})" if marked else "")
     return f"{hid}: {figure.get('ylabel') or 'the measure'} by {figure.get('x') or 'condition'}"
 
 

@@ -28,13 +28,30 @@ SCATTER = {"kind": "scatter", "x": "score.correct", "ylabel": "humans.total_mean
                        "keys": ["a", "b", "c"]}], "fit": [1.0, 0.1]}
 
 
+SERIES = {"kind": "series", "x": "tokens", "ylabel": "pearson", "threshold": None, "x_threshold": 40000,
+          "series": [{"label": "pearson(s.x by item, h.y by item) per tokens", "x": [1000, 4000, 16000, 64000],
+                      "y": [0.2, 0.55, 0.7, None], "low": [0.0, 0.4, 0.6, None], "high": [0.4, 0.7, 0.8, None]}],
+          "marks": [{"x": 4000, "y": 0.55, "label": "first to reach the level: tokens = 4000", "series": 0}],
+          "lines": [{"y": 0.5, "label": "level 0.5", "series": 0}]}
+SERIES_BY_CONDITION = {
+    "kind": "series", "x": "condition", "ylabel": "value at each key", "threshold": None, "x_threshold": None,
+    "series": [{"label": "mean(p.a by seed) per condition", "x": ["A", "B", "C"], "y": [0.1, 0.5, 0.9],
+                "low": [0.0, 0.4, 0.8], "high": [0.2, 0.6, 1.0]},
+               {"label": "std(p.a by seed) per condition", "x": ["A", "B", "C"], "y": [0.1, 0.08, 0.12],
+                "low": [None, None, None], "high": [None, None, None]}],
+    "marks": [{"x": "C", "y": 0.9, "label": "largest", "series": 0}, {"x": "A", "y": 0.1, "label": "smallest",
+                                                                        "series": 0}],
+    "lines": [{"y": 0.1, "label": "median of the series = 0.1", "series": 1}]}
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == PNG_SIGNATURE
     assert data[12:16] == b"IHDR"
     return struct.unpack(">II", data[16:24])
 
 
-@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS, SCATTER], ids=["curve", "layers", "bars", "scatter"])
+@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS, SCATTER, SERIES, SERIES_BY_CONDITION],
+                         ids=["curve", "layers", "bars", "scatter", "series", "series-by-condition"])
 def test_each_kind_is_a_png_of_the_fixed_size(tmp_path, figure):
     path = draw(figure, tmp_path / "sub" / "f.png")
     data = path.read_bytes()

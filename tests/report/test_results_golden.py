@@ -41,3 +41,6 @@ def test_golden_report_shows_the_verdict_table_first():
     for glyph in ("✅", "❌", "⚠️", "⏭️"):
         assert f"| {glyph} |" in text
     assert "![H1: mean score.correct by checkpoint](figures/H1.png)" in text
+    # a series summary: the curve with what the summary reads (first_reaching; a nested ratio)
+    assert "(first to reach the level: tokens = 2000; level 0.5)](figures/H6.png)" in text
+    assert "| condition | mean(post.alignment by seed) | std(post.alignment by seed) |" in text

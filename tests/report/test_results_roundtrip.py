@@ -27,7 +27,8 @@ def test_write_load_render_gives_identical_markdown(results, tmp_path):
     stored = write_results_json(results, tmp_path / "run" / "results.json")
     again = render_results(load_results(stored), tmp_path / "again").read_text(encoding="utf-8")
     assert again == first
-    assert sorted(p.name for p in (tmp_path / "again" / "figures").iterdir()) == ["H1.png", "H2.png", "H3.png"]
+    assert sorted(p.name for p in (tmp_path / "again" / "figures").iterdir()) == ["H1.png", "H2.png", "H3.png",
+                                                                                   "H6.png", "H7.png"]
 
 
 def test_non_finite_numbers_are_stored_as_null(results, tmp_path):

@@ -37,19 +37,23 @@ CHECKPOINTS = [1, 2, 4, 8, 16, 32, 64]
 
 @pytest.fixture
 def published(project):
+    return write_tables(project.root)
+
+
+def write_tables(root):
     rng = np.random.default_rng(2)
     uids = [f"p{i}" for i in range(16)]
     human = rng.random(16)
     rows = [{"checkpoint": cp, "tokens": cp * 1000, "UID": u, "acc": h * min(cp, 16) / 16 + rng.normal(0, 0.15)}
             for cp in CHECKPOINTS for u, h in zip(uids, human)]
     dyn = pd.DataFrame(rows)
-    dyn.to_csv(project.root / "dynamics.csv", index=False)
+    dyn.to_csv(root / "dynamics.csv", index=False)
     humans = pd.DataFrame({"UID": uids, "agreement": human})
-    humans.to_csv(project.root / "humans.csv", index=False)
+    humans.to_csv(root / "humans.csv", index=False)
     post = pd.DataFrame([{"condition": c, "seed": s, "item": i,
                           "alignment": shift + rng.normal(0, 0.1) + rng.normal(0, 0.5)}
                          for c, shift in zip("ABCDE", [0, .5, .2, .9, .4]) for s in range(10) for i in range(20)])
-    post.to_csv(project.root / "followup.csv", index=False)
+    post.to_csv(root / "followup.csv", index=False)
     return dyn, humans, post
 
 
