@@ -19,6 +19,7 @@ the declared one.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,10 @@ def series_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str,
         found = next((s for s in prepared.series if s.per is per), None)
         if found is None:
             return None, None
-        shown.append({**_points(call, found, prepared), "text": text})
+        try:
+            shown.append({**_points(call, found, prepared), "text": text})
+        except MeasureEvalError:   # e.g. argmax over text keys: the verdict says why
+            return None, None
     return _table(shown, prepared), _figure(shown, hypothesis, single)
 
 
@@ -100,11 +104,9 @@ def _points(call: Call, series, prepared) -> dict[str, Any]:
         W = rng.multinomial(U, np.full(U, 1.0 / U), size=N_RESAMPLES).astype(float)
         draws, _ = series.points(np.concatenate([W, np.ones((N_RESAMPLES, 1))], axis=1))
         tail = (1 - LEVEL) / 2 * 100
-        with np.errstate(all="ignore"):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                lo, hi = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
+        with warnings.catch_warnings():   # a point undefined in every resample: no band there
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo, hi = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
         low, high = _clean(lo), _clean(hi)
     fn = MEASURE_FUNCTIONS.get(call.func.text)
     value = float(fn.series(call, values, weights, series.keys)[0])

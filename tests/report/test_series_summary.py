@@ -107,3 +107,9 @@ def test_a_series_per_unit_has_no_band(tables):
 
 def test_measures_without_a_series_are_left_to_the_other_summaries(tables):
     assert series_summary(_hyp("mean(score.pref)", "> 0"), tables) == (None, None)
+
+
+def test_argmax_over_text_keys_has_no_series_figure(tables):
+    """The verdict reports the error; the summary leaves the figure out instead of failing."""
+    h = _hyp("argmax(mean(post.alignment) per condition)", "> 0")
+    assert series_summary(h, tables) == (None, None)
