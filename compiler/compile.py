@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from specc.ops._op import DataStats
+from specc.ops._op import BYTES_PER_TOKEN, DataStats
 
 from .cost import StageCostContext
 from .data_check import CHECK_BYTES, MAX_PROBLEMS, file_problems
@@ -25,7 +25,7 @@ from .local_paths import hub_source_folder, model_digests
 from .plan import Plan
 from .profiles import apply_profile, check_wildcards
 from .refs import refs_in_params
-from .spec_model import HubSource, Spec
+from .spec_model import HUB_SIZE_HINTS, HubSource, Spec
 from .layer_depth import check_layer_depth
 from .splits import parse_data_ref, split_seed
 from .stages import available_axes, check_over, check_stages
@@ -174,9 +174,13 @@ def _check_data(spec: Spec, spec_dir: Path, roots: DataRoots, diags: Diagnostics
     for name, source in spec.data.items():
         if isinstance(source, HubSource):
             folder, content = hub_source_folder(name, source, spec_dir, roots, diags)
-            definition = source.model_dump(mode="json") | ({"content": content} if content else {})
+            definition = source.model_dump(mode="json", exclude=HUB_SIZE_HINTS) | (
+                {"content": content} if content else {})
             out[name] = DataInfo("hf", files=(folder,) if folder else (),
                                  digest=sha256_text(canonical_json(definition)))
+            if source.records is not None:   # the spec's size hints: the plan can price its readers
+                out[name].stats = DataStats(source.records,
+                                            int(source.records * source.tokens_per_record * BYTES_PER_TOKEN))
             continue
         info = DataInfo(source.kind, splits=source.split.parts if source.split else {})
         try:

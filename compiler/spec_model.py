@@ -125,9 +125,24 @@ class HubSource(Strict):
                 raise ValueError(f"data_files {url!r} is not an https URL; read local files with "
                                  "a csv:, jsonl:, parquet: or text: source (they stay inside the data roots)")
         return value
+    # Size hints, as `n_params` is for a hub model: a hub split is not read before the run, so
+    # without them the plan cannot price the stages that read it. Not part of the data's
+    # identity (cache keys): they describe the split, they do not choose it.
+    records: int | None = Field(None, gt=0, description=(
+        "Records in the loaded split, for cost estimates before download (with tokens_per_record)."))
+    tokens_per_record: float | None = Field(None, gt=0, description=(
+        "Mean tokens per record (all its text fields), for cost estimates before download."))
+
+    @model_validator(mode="after")
+    def _size_hints_together(self) -> "HubSource":
+        if (self.records is None) != (self.tokens_per_record is None):
+            raise ValueError("records and tokens_per_record are cost hints given together: the "
+                             "plan prices a stage by records x tokens per record")
+        return self
 
 
 SOURCE_KINDS = ("text", "jsonl", "csv", "parquet", "hf")
+HUB_SIZE_HINTS = {"records", "tokens_per_record"}   # cost hints of a hub source, not its identity
 
 
 def _source_kind(value: Any) -> str | None:
