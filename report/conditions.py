@@ -11,7 +11,7 @@ item under several prompts are not independent draws), else over rows. It is a
 description, not the verdict's interval: that one is the declared bootstrap.
 
 `where` filters of the measure that select rows (`prompt == ""`) are applied;
-filters on a condition axis or on the figure's x (`checkpoint == 300`,
+filters on a condition axis or on the figure's x (`checkpoint == 300`, `alpha == 2.0`,
 `layer == 2`) are not: the figure shows the whole curve, the point the verdict
 reads being one of its points.
 """
@@ -55,7 +55,7 @@ def condition_summary(hypothesis, plan, tables
         return None, None
     axes = [a for a in plan.stages[first.source].over if a in frame.columns]
     varying = [a for a in axes if frame[a].nunique(dropna=False) > 1]
-    kind, x = _figure_kind(frame, varying)
+    kind, x = _figure_kind(frame, varying, first.column)
     unfiltered = set(axes) | ({x} if x else set())
     conds = [c for c in _conditions(measure.expr, first.source) if c.column.text not in unfiltered]
     frame, applied = _apply(frame, conds)
@@ -76,16 +76,28 @@ def _numeric(series) -> bool:
     return pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
 
 
-def _figure_kind(frame, varying: list[str]) -> tuple[str, str | None]:
+def _figure_kind(frame, varying: list[str], column: str) -> tuple[str, str | None]:
     if "checkpoint" in varying:
         return "curve", "checkpoint"
     # `tokens` is training progress only in a training history (with `step`); in a
     # perplexity table it is a document's length, no x-axis.
     if {"tokens", "step"} <= set(frame.columns) and frame["tokens"].nunique() > 1:
         return "curve", "tokens"
-    if "layer" in frame.columns and "layer" not in varying and frame["layer"].nunique() > 1:
+    if ("layer" in frame.columns and "layer" not in varying and frame["layer"].nunique() > 1
+            and not _flat_over(frame, column, "layer")):
         return "layers", "layer"
+    # A steering sweep's strengths (probe.steer's alpha column, or an alpha axis).
+    if "alpha" in frame.columns and frame["alpha"].nunique() > 1:
+        return "curve", "alpha"
     return "bars", None
+
+
+def _flat_over(frame, column: str, x: str) -> bool:
+    """The column's mean is the same at every x: a per-item summary repeated on each of its
+    rows (probe.graft's late_kl_*), whose curve would be a flat line."""
+    import numpy as np
+    means = frame.groupby(x)[column].mean().to_numpy(dtype=float)
+    return bool(np.allclose(means, means[0], rtol=1e-9, atol=0.0))
 
 
 # -- where filters ------------------------------------------------------------------

@@ -4,7 +4,9 @@
   Condition)`): the joined per-key table (one row per key: both sides' means) and a
   scatter of it with the least-squares line;
 * a difference of two arms (`diff_means`, `cohens_d`): each arm's mean with its 95%
-  t-interval (over unit means when the table has the unit), drawn side by side.
+  t-interval (over unit means when the table has the unit), drawn side by side, labelled by
+  the conditions that tell them apart; when both arms hold a sweep (several `layer` or
+  `alpha` values each: a lens, a steering sweep), one curve per arm along it instead.
 
 Rows are filtered as the verdict filters them (the argument's own `where` and those
 around the call), with verdicts.cells.filtered; the numbers are descriptive, the
@@ -54,22 +56,69 @@ def arms_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str, A
     call = hypothesis.call
     if call is None or len(call.args) != 2:
         return None, None
-    rows = []
+    rows, frames = [], []
     for arg in call.args:
         values = _rows(arg, _scope(hypothesis), tables)
         if values is None:
             return None, None
         frame, column = values
+        frames.append(frame)
         units = frame.groupby(UNIT)[column].mean() if UNIT in frame.columns and not arg.by else (
             frame.groupby([k.text for k in arg.by])[column].mean() if arg.by else frame[column])
         n, mean, low, high = mean_interval(units.to_numpy())
         rows.append({"arm": format_measure(arg), "n": n, "mean": mean, "ci_low": low, "ci_high": high})
     table = {"kind": "arms", "rows": rows, "by": [], "level": LEVEL, "function": call.func.text,
              "interval": f"t over {UNIT} means" if not any(a.by for a in call.args) else "t over group means"}
-    figure = {"kind": "bars", "x": "arm", "ylabel": "mean of each arm", "threshold": None,
-              "series": [{"label": "arm mean", "x": [r["arm"] for r in rows], "y": [r["mean"] for r in rows],
+    labels = _arm_labels(call.args)
+    sweep = _sweep(frames) if not any(a.by for a in call.args) else None
+    if sweep is not None:   # each arm is a curve (a lens over layers, a steering sweep over alpha)
+        series = [_curve(label, frame, sweep) for label, frame in zip(labels, frames)]
+        figure = {"kind": "layers" if sweep == "layer" else "curve", "x": sweep,
+                  "ylabel": f"mean {format_measure(call.args[0].column)}", "threshold": None,
+                  "series": series}
+        return table, figure
+    same = format_measure(call.args[0].column) == format_measure(call.args[1].column)
+    ylabel = f"mean {format_measure(call.args[0].column)}" if same else "mean of each arm"
+    figure = {"kind": "bars", "x": "arm", "ylabel": ylabel, "threshold": None,
+              "series": [{"label": "arm mean", "x": labels, "y": [r["mean"] for r in rows],
                           "low": [r["ci_low"] for r in rows], "high": [r["ci_high"] for r in rows]}]}
     return table, figure
+
+
+# Columns along which a table holds a curve per item: a lens's layers, a steering sweep's alphas.
+SWEEPS = ("layer", "alpha")
+
+
+def _sweep(frames) -> str | None:
+    """The sweep column both arms vary along (several values in each), or None."""
+    from .conditions import _flat_over
+    for x in SWEEPS:
+        if all(x in f.columns and f[x].nunique() > 1 for f in frames) and \
+                not all(_flat_over(f, "__value", x) for f in frames):   # a per-item value on every layer
+            return x
+    return None
+
+
+def _curve(label: str, frame, x: str) -> dict[str, Any]:
+    """An arm's mean per sweep value, with its 95% t-interval over unit means."""
+    points = {"label": label, "x": [], "y": [], "low": [], "high": []}
+    for value, rows in frame.groupby(x, sort=True):
+        units = rows.groupby(UNIT)["__value"].mean() if UNIT in rows.columns else rows["__value"]
+        _, mean, low, high = mean_interval(units.to_numpy())
+        for key, v in (("x", _plain(value)), ("y", mean), ("low", low), ("high", high)):
+            points[key].append(v)
+    return points
+
+
+def _arm_labels(args) -> list[str]:
+    """Short labels: the `where` conditions that tell the arms apart (`variant == "it"`),
+    else each arm's whole text. Two long arm texts side by side overlap on an axis."""
+    from specc.compiler.measure_format import format_measure
+    conds = [[format_measure(c) for c in a.where.conds] if a.where else [] for a in args]
+    own = [[c for c in mine if c not in other] for mine, other in zip(conds, conds[::-1])]
+    if all(own) and format_measure(args[0].column) == format_measure(args[1].column):
+        return [" and ".join(o) for o in own]
+    return [format_measure(a) for a in args]
 
 
 def _scope(hypothesis) -> list:

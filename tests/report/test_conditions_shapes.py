@@ -101,4 +101,62 @@ def test_a_difference_shows_its_two_arms_with_item_intervals(rng):
         item_means = table[table.alpha == alpha].groupby("item")["diff"].mean()
         n, mean, low, high = t_interval(item_means)
         assert (row["n"], row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx((n, mean, low, high))
-    assert figure["kind"] == "bars" and figure["series"][0]["x"] == [r["arm"] for r in summary["rows"]]
+    # the bars are labelled by what tells the arms apart; the table keeps each arm's whole text
+    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["alpha == 8.0", "alpha == 0.0"]
+    assert summary["rows"][0]["arm"] == "steer.diff where alpha == 8.0"
+
+
+def test_arms_that_hold_a_layer_sweep_are_one_curve_each(rng):
+    table = pd.DataFrame([{"family": f, "variant": v, "item": i, "layer": layer,
+                           "kl": rng.normal(1.0 + layer + (0.5 if v == "it" else 0.0))}
+                          for f in ("a", "b") for v in ("pt", "it") for i in range(15) for layer in range(3)])
+    summary, figure = condition_summary(
+        hyp('diff_means(lens.kl where variant == "it", lens.kl where variant == "pt")', "> 0"),
+        fake_plan(lens=("family", "variant")), {"lens": table})
+    assert summary["kind"] == "arms"   # the table still gives each arm's overall mean
+    assert figure["kind"] == "layers" and figure["x"] == "layer"
+    assert [s["label"] for s in figure["series"]] == ['variant == "it"', 'variant == "pt"']
+    it = figure["series"][0]
+    assert it["x"] == [0, 1, 2]
+    for layer, y, low, high in zip(it["x"], it["y"], it["low"], it["high"]):
+        rows = table[(table.variant == "it") & (table.layer == layer)]
+        n, mean, lo, hi = t_interval(rows.groupby("item")["kl"].mean())
+        assert (y, low, high) == pytest.approx((mean, lo, hi))
+
+
+def test_arms_of_different_columns_keep_their_whole_text():
+    table = pd.DataFrame({"item": range(10), "a": np.arange(10.0), "b": np.arange(10.0) ** 2})
+    _, figure = condition_summary(hyp("diff_means(t.a, t.b)", "> 0"), fake_plan(t=()), {"t": table})
+    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["t.a", "t.b"]
+
+
+def test_a_steering_sweep_is_a_curve_over_alpha(rng):
+    table = pd.DataFrame([{"variant": v, "item": i, "alpha": a, "vector": vec, "diff": rng.normal(a)}
+                          for v in ("pt", "it") for i in range(10) for a in (0.0, 1.0, 2.0)
+                          for vec in ("learned", "random")])
+    summary, figure = condition_summary(
+        hyp('mean(steer.diff where vector == "learned" and alpha == 2.0) - mean(steer.diff where alpha == 1.0)', "> 0"),
+        fake_plan(steer=("variant",)), {"steer": table})
+    assert figure["kind"] == "curve" and figure["x"] == "alpha"   # alpha is the x: not filtered
+    assert summary["where"] == "vector == 'learned'"
+    assert [s["x"] for s in figure["series"]] == [[0.0, 1.0, 2.0]] * 2
+
+
+def test_a_per_item_summary_repeated_on_every_layer_is_not_a_flat_curve(rng):
+    late = {i: rng.normal() for i in range(10)}
+    table = pd.DataFrame([{"family": f, "item": i, "layer": layer, "late_kl": late[i]}
+                          for f in ("a", "b") for i in range(10) for layer in range(4)])
+    _, figure = condition_summary(hyp("mean(graft.late_kl)", "> 0"), fake_plan(graft=("family",)),
+                                  {"graft": table})
+    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["family=a", "family=b"]
+
+
+def test_arms_of_a_per_item_value_repeated_on_every_layer_are_bars(rng):
+    commit = {(v, i): rng.integers(0, 4) for v in ("pt", "it") for i in range(12)}
+    table = pd.DataFrame([{"variant": v, "item": i, "layer": layer, "commitment_layer": commit[v, i]}
+                          for v in ("pt", "it") for i in range(12) for layer in range(4)])
+    _, figure = condition_summary(
+        hyp('diff_means(lens.commitment_layer where variant == "it", '
+            'lens.commitment_layer where variant == "pt")', "> 0"),
+        fake_plan(lens=("variant",)), {"lens": table})
+    assert figure["kind"] == "bars" and figure["ylabel"] == "mean lens.commitment_layer"
