@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from specc.compiler.measure_ast import Arg, Call, column_uses
+from specc.compiler.splits import parse_data_ref
 
 MAX_BYTES = 64 * 2**20          # read a local file's column only up to this size
 
@@ -66,20 +67,28 @@ def _data_params(plan, stage: str) -> list[tuple[str, str | None]]:
         for value in params.values():
             if not isinstance(value, str):
                 continue
-            source, _, split = value.partition(".")
-            if source in plan.data and (source, split or None) not in found:
-                found.append((source, split or None))
+            ref = parse_data_ref(value)
+            if ref is None or ref.source not in plan.data:
+                continue
+            part = value[len(ref.source) + 1:] if value != ref.source else None  # "probe[sample:40]"
+            if (ref.source, part) not in found:
+                found.append((ref.source, part))
     return found
 
 
 def _data_units(plan, source: str, key: str, split: str | None = None) -> Units:
+    """Units in a source, or in a part of it (`split` may carry a limit: "probe[sample:40]")."""
     info = plan.data.get(source)
     if info is None or info.stats is None:
         return Units(None, f"{key} of {source}: unknown before loading")
-    share = info.splits.get(split, 1.0) if split else 1.0
     label = f"{source}.{split}" if split else source
     if key in ("item", "row"):
-        n = int(info.stats.records * share)
+        ref = parse_data_ref(label)
+        n = info.stats.records
+        if ref is not None and ref.part:
+            n = info.part_sizes.get(ref.part, int(n * info.splits.get(ref.part, 1.0)))
+        if ref is not None and ref.limit is not None:
+            n = min(n, ref.limit)   # a limited reference reads at most its limit
         return Units(n, f"{n} items of {label}", (label, key))
     if key not in info.columns:
         return Units(None, f"{key} is not a column of {source}")

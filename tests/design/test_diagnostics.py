@@ -120,3 +120,34 @@ def test_plan_shows_the_design_table(tmp_path):
     assert "design diagnostics" in result.output
     row = next(line for line in result.output.splitlines() if "value 0.7" in line)
     assert row.split()[:4] == ["│", "H1", "│", "5"] and "0.025" in row and "0.07" in row
+
+
+LIMITED = """\
+specc: 1
+name: limited
+title: Limited
+question: How many items does a limited part give?
+data:
+  pairs: {{jsonl: pairs.jsonl, split: {{train: 0.5, test: 0.5}}}}
+models:
+  lm: {{hub: EleutherAI/pythia-70m, revision: main, n_params: 70000000}}
+stages:
+  score: {{op: eval.logprob_pairs, model: lm, items: "{items}", good: good, bad: bad}}
+hypotheses:
+  H1:
+    statement: The good sentence is preferred.
+    measure: mean(score.correct)
+    expect: "> 0.5"
+    interval: {{method: bca, unit: item}}
+"""
+
+
+@pytest.mark.parametrize("items, units", [("pairs", 200), ("pairs.test", 100),
+                                          ("pairs.test[:40]", 40), ("pairs.test[sample:30]", 30)])
+def test_units_of_a_part_and_of_a_limit(tmp_path, items, units):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pairs.jsonl").write_text("".join(f'{{"good": "a {i}", "bad": "b {i}"}}\n' for i in range(200)))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(LIMITED.format(items=items))
+    design = design_diagnostics(compile_spec(spec))["H1"]
+    assert design.units == units and design.units_what.startswith(f"{units} items of {items}")
