@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from specc.compiler.measure_ast import Call, Cond, Filtered, Literal, column_uses
+from specc.compiler.measure_ast import Call, Cond, Filtered, Literal, Per, column_uses
 
 LEVEL = 0.95
 UNIT = "item"
@@ -112,8 +112,12 @@ def _conditions(expr, source: str) -> list[Cond]:
 
 def _first_call_conditions(expr, source: str) -> list[Cond] | None:
     """None when no call is under `expr` (a number), else the conditions on its path."""
+    if isinstance(expr, Per):
+        return _first_call_conditions(expr.expr, source)
     if isinstance(expr, Call):
         arg = expr.args[0] if expr.args else None
+        if isinstance(arg, Per):   # summary(<expr> per KEY): the series' own calls
+            return _first_call_conditions(arg.expr, source)
         if arg is None or arg.column.source != source or arg.where is None:
             return []
         return [c for c in arg.where.conds if c.source is None or c.source.text == source]

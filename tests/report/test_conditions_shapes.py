@@ -160,3 +160,20 @@ def test_arms_of_a_per_item_value_repeated_on_every_layer_are_bars(rng):
             'lens.commitment_layer where variant == "pt")', "> 0"),
         fake_plan(lens=("variant",)), {"lens": table})
     assert figure["kind"] == "bars" and figure["ylabel"] == "mean lens.commitment_layer"
+
+
+def _lens_table(rng):
+    return pd.DataFrame([{"family": f, "variant": v, "item": i, "layer": layer,
+                          "kl": rng.normal(1.0 + layer + (0.5 if v == "it" else 0.0))}
+                         for f in ("a", "b") for v in ("pt", "it") for i in range(15) for layer in range(3)])
+
+
+def test_a_series_the_series_figure_cannot_draw_falls_back_to_its_column(rng, monkeypatch):
+    # When the series itself cannot be computed on these tables, the summary reads the
+    # series' own calls (it used to stop the run: 'Per' object has no attribute 'column').
+    import specc.report.series as series
+    monkeypatch.setattr(series, "series_summary", lambda hypothesis, tables: (None, None))
+    table = _lens_table(rng)
+    summary, figure = condition_summary(hyp('max(mean(lens.kl where variant == "it") per family)', "> 0"),
+                                        fake_plan(lens=("family", "variant")), {"lens": table})
+    assert figure["kind"] == "layers" and summary["where"] is None   # variant is an axis: not filtered
