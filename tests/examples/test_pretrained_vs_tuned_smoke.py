@@ -21,10 +21,12 @@ def test_smoke_profile_runs_and_reports(tmp_path):
             "judged", "tiny_pt", "tiny_it"} <= ran
 
     figures = run.results["figures"]
-    # The convergence gap: one KL curve over layers per variant, under both lenses.
+    # The convergence gap in every family: one KL curve over layers per variant and family,
+    # under both lenses.
     for hid in ("H1", "H2"):
         assert figures[hid]["kind"] == "layers", hid
-        assert [s["label"] for s in figures[hid]["series"]] == ['variant == "it"', 'variant == "pt"']
+        assert [s["label"] for s in figures[hid]["series"]] == ['variant == "it", family=tiny',
+                                                                 'variant == "pt", family=tiny']
         assert figures[hid]["series"][0]["x"] == list(range(8))      # all 8 blocks of the stand-in
     # The steering sweep is a curve over alpha; the commitment layer and the steering arms are bars.
     assert figures["H7"]["kind"] == "curve" and figures["H7"]["x"] == "alpha"
@@ -39,8 +41,8 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     # Every hypothesis has its condition table; the lens's arms are the two variants.
     tables = run.results["condition_tables"]
     assert set(HYPOTHESES) <= set(tables)
-    assert [r["arm"] for r in tables["H1"]["rows"]] == ['lens.kl where variant == "it"',
-                                                        'lens.kl where variant == "pt"']
+    assert [r["arm"] for r in tables["H1"]["rows"]] == ['lens.kl where variant == "it" [family=tiny]',
+                                                        'lens.kl where variant == "pt" [family=tiny]']
 
     # The behavioural arm: the IT model generated under each steering strength, and both the
     # rule checks and the judge read every answer.
