@@ -6,7 +6,7 @@ import pytest
 
 from .smoke_run import assert_smoke_report, run_smoke
 
-HYPOTHESES = [f"H{i}" for i in range(1, 12)]
+HYPOTHESES = [f"H{i}" for i in range(1, 13)]
 
 
 @pytest.mark.e2e
@@ -21,13 +21,14 @@ def test_smoke_profile_runs_and_reports(tmp_path):
             "judged", "tiny_pt", "tiny_it"} <= ran
 
     figures = run.results["figures"]
-    # The convergence gap in every family: one KL curve over layers per variant and family,
-    # under both lenses.
+    # The convergence gap in every family: the per-family gap as a series over families (the
+    # smallest one marked), under both lenses; pooled, one KL curve over layers per variant.
     for hid in ("H1", "H2"):
-        assert figures[hid]["kind"] == "layers", hid
-        assert [s["label"] for s in figures[hid]["series"]] == ['variant == "it", family=tiny',
-                                                                 'variant == "pt", family=tiny']
-        assert figures[hid]["series"][0]["x"] == list(range(8))      # all 8 blocks of the stand-in
+        assert figures[hid]["kind"] == "series" and figures[hid]["x"] == "family", hid
+        assert figures[hid]["series"][0]["x"] == ["tiny"]
+    assert figures["H12"]["kind"] == "layers"
+    assert [s["label"] for s in figures["H12"]["series"]] == ['variant == "it"', 'variant == "pt"']
+    assert figures["H12"]["series"][0]["x"] == list(range(8))      # all 8 blocks of the stand-in
     # The steering sweep is a curve over alpha; the commitment layer and the steering arms are bars.
     assert figures["H7"]["kind"] == "curve" and figures["H7"]["x"] == "alpha"
     assert figures["H7"]["series"][0]["x"] == [0.0, 1.0, 2.0]
@@ -38,11 +39,12 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     for hid in HYPOTHESES:
         assert f"figures/{hid}.png" in run.report, hid
 
-    # Every hypothesis has its condition table; the lens's arms are the two variants.
+    # Every hypothesis has its condition table: the per-family series, the lens's two arms.
     tables = run.results["condition_tables"]
     assert set(HYPOTHESES) <= set(tables)
-    assert [r["arm"] for r in tables["H1"]["rows"]] == ['lens.kl where variant == "it" [family=tiny]',
-                                                        'lens.kl where variant == "pt" [family=tiny]']
+    assert tables["H1"]["kind"] == "series" and tables["H1"]["key"] == "family"
+    assert [r["arm"] for r in tables["H12"]["rows"]] == ['lens.kl where variant == "it"',
+                                                         'lens.kl where variant == "pt"']
 
     # The behavioural arm: the IT model generated under each steering strength, and both the
     # rule checks and the judge read every answer.
