@@ -7,7 +7,11 @@ are plain text and every token is trained on.
 
 Prompt and completion are joined with one space (a leading space is added to a
 completion that lacks one), as eval.logprob_pairs does with `separator: " "`. TRL
-appends EOS to every completion (or text). A plain-text file as `data` (with
+appends EOS to every completion (or text). With `chat_template` (the tokenizer's own,
+or a Jinja template written in the spec) each pair is a one-turn conversation instead:
+the prompt is rendered as eval.generate renders it with the same template (up to the
+opened assistant turn) and the completion is the reply with the template's end-of-turn
+tokens, so a chat model is trained in the format it is tested in. A plain-text file as `data` (with
 `fields.prompt: null`) is cut into examples of `max_length` tokens.
 
 Replay examples (`replay.ratio` of all rows) are mixed into the dataset as plain
@@ -32,10 +36,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .._common import DATA_COLUMN, differs_from
 from .._op import Op, OpParams
+from ..eval._prompting import ChatTemplate, System, check_system
 from ._finetune import FinetuneParams, finetune_axes, finetune_cost
 
 
@@ -54,6 +59,15 @@ class Params(FinetuneParams):
     completion_only_loss: bool = Field(default=True, description=(
         "Compute the loss on completion tokens only (TRL's default for prompt/"
         "completion data). False also trains on the prompt. Ignored for plain text."))
+    chat_template: ChatTemplate = None
+    system: System = None
+
+    @model_validator(mode="after")
+    def _chat_needs_pairs(self) -> "Params":
+        check_system(self.system, self.chat_template)
+        if self.chat_template is not None and self.fields.prompt is None:
+            raise ValueError("chat_template needs prompt/completion records (fields.prompt), not plain text")
+        return self
 
 
 def _rows(ctx, p: Params, tok) -> dict[str, list[str]]:
@@ -69,8 +83,34 @@ def _rows(ctx, p: Params, tok) -> dict[str, list[str]]:
     pairs = [(str(a), str(b)) for a, b in zip(column(ds, p.fields.prompt, p.data),
                                               column(ds, p.fields.completion, p.data))
              if a is not None and b is not None]
+    if p.chat_template is not None:
+        return _chat_rows(ctx, p, tok, pairs)
     ctx.record(join="prompt + ' ' + completion (a leading space added when missing)")
     return {"prompt": [a for a, _ in pairs], "completion": [join(a, b) for a, b in pairs]}
+
+
+def _chat_rows(ctx, p: Params, tok, pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Each pair as a one-turn conversation: the prompt is the conversation up to the opened
+    assistant turn (what eval.generate feeds with the same chat_template), the completion the
+    rest of the rendered conversation (the reply and the template's end-of-turn tokens)."""
+    from ..eval._prompting import TOKENIZER_TEMPLATE, chat_text, template_record
+    template = None if p.chat_template == TOKENIZER_TEMPLATE else p.chat_template
+    head = [{"role": "system", "content": p.system}] if p.system is not None else []
+    rows: dict[str, list[str]] = {"prompt": [], "completion": []}
+    for prompt, reply in pairs:
+        opened = chat_text(tok, p.chat_template, p.system, prompt)
+        whole = tok.apply_chat_template(head + [{"role": "user", "content": prompt},
+                                                {"role": "assistant", "content": reply}],
+                                        chat_template=template, tokenize=False)
+        if not whole.startswith(opened):
+            raise ValueError("the chat template renders the conversation with the reply differently from "
+                             "the conversation awaiting it, so the prompt cannot be split off: use a "
+                             "template whose generation prompt is a prefix of the answered turn")
+        rows["prompt"].append(opened)
+        rows["completion"].append(whole[len(opened):])
+    ctx.record(join="chat template: prompt = the conversation up to the assistant turn", system=p.system,
+               **template_record(tok, p.chat_template))
+    return rows
 
 
 def run(p: Params, ctx) -> None:
