@@ -39,11 +39,35 @@ def unit_sums(cells, ext: np.ndarray, which: str) -> np.ndarray:
 
 def groups(cells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per group: its mean and its frequency in each resample, both (B, G)."""
+    fixed = _fixed_groups(cells, ext)
+    if fixed is not None:
+        return fixed
     N = unit_sums(cells, ext, "n")
     S1 = unit_sums(cells, ext, "s1")
     means = np.where(N > 0, S1 / np.where(N > 0, N, 1), np.nan)
     freq = np.where(cells.group_unit >= 0, ext[:, np.maximum(cells.group_unit, 0)], (N > 0).astype(float))
     return means, np.where(N > 0, freq, 0.0)
+
+
+def _fixed_groups(cells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The same, without a product over units, when no group's mean can change: each group is
+    one unit (by item, unit item: a drawn group repeats whole) or nothing is resampled (a human
+    reference table). O(B x G) instead of O(B x U x G) — what keeps a series of correlations
+    per checkpoint over thousands of items cheap. The means are the groups' own, exactly."""
+    unit = cells.group_unit
+    whole = (unit >= 0).all() or (cells.cell_unit < 0).all()
+    if not whole or not len(unit):
+        return None
+    if "group_means" not in cells.cache:
+        n = np.bincount(cells.cell_group, weights=cells.n, minlength=cells.n_groups)
+        s1 = np.bincount(cells.cell_group, weights=cells.s1, minlength=cells.n_groups)
+        cells.cache["group_means"] = s1 / np.where(n > 0, n, 1)
+    base = cells.cache["group_means"]
+    B = ext.shape[0]
+    if (unit >= 0).all():
+        freq = ext[:, unit]
+        return np.where(freq > 0, base, np.nan), freq
+    return np.broadcast_to(base, (B, len(base))).copy(), np.ones((B, len(base)))
 
 
 def moments(cells, ext: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

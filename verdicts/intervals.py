@@ -86,7 +86,10 @@ def bootstrap(prepared: PreparedMeasure, method: str, level: float, n_resamples:
             low = high = float(dist[0])
             note = "every resample gave the same value"
         else:
-            return BootstrapOutcome(None, dist, f"scipy's {scipy_method} interval is undefined")
+            hint = ("; the measure takes few values (a key position such as argmax or "
+                    "first_reaching): declare interval: {method: percentile}"
+                    if method == "bca" and len(np.unique(dist)) <= 20 else "")
+            return BootstrapOutcome(None, dist, f"scipy's {scipy_method} interval is undefined{hint}")
     return BootstrapOutcome(Interval(low, high, method, level, unit, U, n_resamples), dist, note)
 
 

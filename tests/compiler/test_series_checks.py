@@ -1,0 +1,40 @@
+"""Compile-time checks of series summaries on a real spec (data sources only): a key
+position summarised with BCa is warned about at its interval; declared percentile is not."""
+from specc.compiler import compile_spec
+
+SPEC = """\
+specc: 1
+name: series
+title: t
+question: q
+data:
+  dyn: {{csv: dyn.csv}}
+  humans: {{csv: humans.csv}}
+hypotheses:
+  H1:
+    statement: s
+    measure: argmax(pearson(dyn.acc by UID, humans.agreement by UID) per checkpoint)
+    expect: "< 64"
+{interval}"""
+
+
+def _compile(tmp_path, interval=""):
+    (tmp_path / "dyn.csv").write_text("checkpoint,UID,acc\n" + "".join(
+        f"{c},u{u},{(u * c) % 7}\n" for c in (1, 2, 4) for u in range(5)))
+    (tmp_path / "humans.csv").write_text("UID,agreement\n" + "".join(f"u{u},{u}\n" for u in range(5)))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.format(interval=interval))
+    return compile_spec(spec)
+
+
+def test_bca_on_a_key_position_is_warned_about(tmp_path):
+    (warning,) = _compile(tmp_path).warnings
+    assert warning.message.startswith("hypotheses.H1.interval: argmax gives a key value")
+    assert warning.hint == "declare interval: {method: percentile}"
+    assert (warning.line, warning.col) == (9, 3)      # H1: no interval was written
+
+
+def test_a_percentile_interval_is_not_warned_about(tmp_path):
+    plan = _compile(tmp_path, "    interval: {method: percentile}\n")
+    assert plan.warnings == []
+    assert plan.hypotheses["H1"].series.key.text == "checkpoint" and plan.hypotheses["H1"].unit == "UID"
