@@ -9,11 +9,13 @@ so the same figure dict gives the same bytes on the same matplotlib.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
 SIZE = (6.4, 4.0)     # inches
 DPI = 120
+LEGEND_WIDTH = 60    # characters per legend line
 _STYLE = {"axes.grid": True, "axes.axisbelow": True, "grid.alpha": 0.3,
           "axes.spines.top": False, "axes.spines.right": False}
 
@@ -43,12 +45,18 @@ def draw(figure: dict[str, Any], path: str | Path) -> Path:
                        label=f"threshold {threshold:g}")
         ax.set_xlabel(figure.get("x") or "condition")
         ax.set_ylabel(figure.get("ylabel") or "")
-        handles, _ = ax.get_legend_handles_labels()
-        if len(handles) > 1:
-            ax.legend(fontsize="small", frameon=False)
+        handles, labels = ax.get_legend_handles_labels()
+        if len(handles) > 1:   # long labels (a series' whole expression) wrapped, not squeezing the axes
+            ax.legend(handles, legend_labels(labels), fontsize="small", frameon=False)
         fig.tight_layout()
         fig.savefig(path, format="png", metadata={"Software": None})
     return path
+
+
+def legend_labels(labels: list[str]) -> list[str]:
+    """Labels wrapped at LEGEND_WIDTH characters: a series' label is its whole expression, and
+    one long line makes tight_layout squeeze the axes to a sliver beside the legend."""
+    return [textwrap.fill(label, LEGEND_WIDTH) for label in labels]
 
 
 def _lines(ax, series: list[dict]) -> None:

@@ -49,7 +49,7 @@ def test_measures_name_columns_of_the_study_item_file(tmp_path):
     path = tmp_path / "training-dynamics.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
     plan = compile_spec(path, data_roots=(str(tmp_path),))
-    assert set(plan.hypotheses) == {"H1", "H2", "H3", "H4"}
+    assert set(plan.hypotheses) == {"H1", "H2", "H3", "H4", "H5", "H6"}
 
 
 def test_a_misspelt_predictor_is_caught_against_that_header(tmp_path):

@@ -14,12 +14,16 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     stages = {s["name"]: s for s in run.results["stages"]}
     assert set(stages) == {"tokenizer", "freq", "pretrain", "score"}
     assert stages["score"]["tasks"] == 4          # one task per checkpoint (every 10 steps)
-    assert [h["id"] for h in run.results["hypotheses"]] == ["H1", "H2", "H3", "H4"]
-    for h in run.results["hypotheses"]:                           # overridden in smoke: demoted, stated
-        assert h["kind"] == "exploratory"
-        assert f"![{h['id']}: humans.total_mean against score.diff" in run.report
+    hypotheses = {h["id"]: h for h in run.results["hypotheses"]}
+    assert list(hypotheses) == ["H1", "H2", "H3", "H4", "H5", "H6"]
+    assert all(h["kind"] == "exploratory" for h in hypotheses.values())   # overridden in smoke: demoted
+    for hid in ("H1", "H2", "H3", "H4"):                                     # correlations: a scatter
+        assert f"![{hid}: humans.total_mean against score.diff" in run.report
+    checkpoints = {10, 20, 30, 40}                                           # steps of the smoke run
+    assert hypotheses["H5"]["estimate"] in checkpoints                       # argmax: a checkpoint
+    assert hypotheses["H6"]["estimate"] in checkpoints                       # first reaching r = 0.5
     names = {p.name for p in run.figures()}
-    assert {"H1.png", "H2.png", "H3.png", "H4.png", "pretrain.png"} <= names
+    assert {f"H{i}.png" for i in range(1, 7)} | {"pretrain.png"} <= names
     assert "**Joined on `UID`**" in run.report                    # the paradigm table under each correlation
     assert "## Training curves" in run.report and "regime=c4" in run.report
     assert "## Deviations from the pre-registration" in run.report

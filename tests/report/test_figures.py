@@ -74,3 +74,12 @@ def test_no_global_matplotlib_state_changes(tmp_path):
     # pyplot keeps figures alive in a registry; a report must not fill it
     if "matplotlib.pyplot" in sys.modules:
         assert sys.modules["matplotlib.pyplot"].get_fignums() == []
+
+
+def test_long_legend_labels_are_wrapped_short_ones_kept():
+    from specc.report.figures import LEGEND_WIDTH, legend_labels
+    long = "pearson(score.diff by UID where one_prefix_method == false and model == 'm', h.y by C) per checkpoint"
+    wrapped, short = legend_labels([long, "peak: checkpoint = 10"])
+    assert short == "peak: checkpoint = 10"
+    assert "\n" in wrapped and max(len(line) for line in wrapped.splitlines()) <= LEGEND_WIDTH
+    assert wrapped.replace("\n", " ") == long
