@@ -1,0 +1,33 @@
+"""Study 3 (hypothesis-driven follow-up) runs its smoke profile end to end: the coupling
+SFT -> SFT -> DPO -> EM pipeline on tiny 32-block models for 3 conditions x 2 seeds, the
+outcomes (judge, multiple choice), H1's corpus statistics over five stand-in corpora that
+share one pool (so the data surface cannot tell them apart and the gate opens), then the
+gated H2-H4 stages; every hypothesis is decided from a finite estimate."""
+import pytest
+
+from .smoke_run import assert_smoke_report, run_smoke
+
+PIPELINE = ["coupling", "sft", "dpo", "em"]
+
+
+@pytest.mark.e2e
+def test_smoke_profile_runs_and_reports(tmp_path):
+    run = run_smoke("hypothesis-followup", tmp_path)
+    assert_smoke_report(run)                      # H1 fails on one pool: nothing is gated off
+    stages = {s["name"]: s for s in run.results["stages"]}
+    for arm, tasks in (("", 6), ("_drop5", 3), ("_seeds", 6)):   # main, H3 and H4 arms
+        for stage in PIPELINE[1:] + ["answers", "judged"]:
+            assert stages[stage + arm]["tasks"] == tasks, (stage + arm, stages[stage + arm])
+    assert stages["coupling"]["tasks"] == 3 and stages["coupling_seeds"]["tasks"] == 6
+    for stage in ("corpus_kl", "corpus_classifier", "assistant_axis", "dpo_axis", "dpo_loss", "arc_c"):
+        assert not stages[stage].get("skipped_because"), stages[stage]
+    hyps = {h["id"]: h for h in run.results["hypotheses"]}
+    assert list(hyps) == ["V1", "V2", "H1a", "H1b", "H2a", "H2b", "H3", "H4"]
+    assert 0 <= hyps["H1b"]["estimate"] <= 1 and hyps["H1b"]["estimate"] < 0.5   # one pool: near chance
+    assert hyps["V1"]["estimate"] >= 0 and hyps["H4"]["estimate"] >= 0
+    names = {p.name for p in run.figures()}
+    assert {f"{h}.png" for h in hyps} <= names
+    assert {"coupling.png", "dpo.png", "em.png"} <= names          # training curves per stage
+    assert "**Joined on `condition`**" in run.report               # the 5 (here 3) points of H1a/H2
+    assert "**The series** over `condition`" in run.report         # V1/V2's nested summary
+    assert "## Training curves" in run.report and "## Deviations from the pre-registration" in run.report
