@@ -18,7 +18,7 @@ PARTS = {"compiler": "compiler", "ops": "ops", "runtime": "runtime", "verdicts":
 PARSERS = {"parse_measure", "parse_expect", "parse_gate", "tokenize", "TokenCursor", "_Parser",
            "_GateParser", "compile_hypothesis", "compile_hypotheses"}
 PARSER_MODULES = {"measure", "measure_lexer", "measure_where", "thresholds", "gates"}
-CORE = ("__init__", "names", "registry", "faults")   # the rest of specc/ is the CLI, on top
+CORE = ("__init__", "names", "registry", "faults", "datarefs")   # the rest of specc/ is the CLI, on top
 
 
 def _modules():

@@ -206,7 +206,7 @@ def _records(ctx: CostContext, data: str, cap: int) -> tuple[int, float] | None:
     read with a limit (`curated[sample:100]`), the limit's records at full length `cap`."""
     sized = sequence_tokens(ctx, data, cap=cap)
     if sized is None:
-        from specc.compiler.splits import parse_data_ref
+        from specc.datarefs import parse_data_ref
         parsed = parse_data_ref(data)
         if parsed is not None and parsed.limit is not None:
             return parsed.limit, float(cap)

@@ -40,7 +40,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from specc.compiler.splits import ref_source
+from specc.datarefs import ref_source
 
 from .._lm import check_vocab, documents, load_tokenizer
 from ._finetune import FinetuneParams, finetune_axes
