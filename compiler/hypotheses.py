@@ -185,9 +185,10 @@ def _check_methods(hid, hyp, measure, expect, base, diags: Diagnostics) -> None:
         able = [n for n, f in MEASURE_FUNCTIONS.items() if method in f.intervals]
         diags.error(base + ("interval", "method"), f"hypotheses.{hid}.interval.method: {method} "
                     f"needs a measure that is one {_or(able)} call", "use method: bca for other measures")
-    if method == "bca" and fn is not None and fn.ordered:
-        diags.warning(base + ("interval", "method"), f"hypotheses.{hid}.interval: {fn.name} gives a key "
-                      "value (a step function of the data), for which BCa is often undefined (the "
+    positions = [c.func.text for c in calls(measure) if MEASURE_FUNCTIONS.get(c.func.text).ordered]
+    if method == "bca" and positions:   # also through max(first_reaching(...) per model) etc.
+        diags.warning(base + ("interval", "method"), f"hypotheses.{hid}.interval: {positions[0]} gives a "
+                      "key value (a step function of the data), for which BCa is often undefined (the "
                       "jackknife is constant): the hypothesis would be inconclusive",
                       "declare interval: {method: percentile}")
     if hyp.kind == "confirmatory" and method == "none" and hyp.test is None:

@@ -38,3 +38,15 @@ def test_a_percentile_interval_is_not_warned_about(tmp_path):
     plan = _compile(tmp_path, "    interval: {method: percentile}\n")
     assert plan.warnings == []
     assert plan.hypotheses["H1"].series.key.text == "checkpoint" and plan.hypotheses["H1"].unit == "UID"
+
+
+def test_a_key_position_inside_a_summary_is_warned_about_too(tmp_path):
+    """max(first_reaching(...) per model) takes few values as well."""
+    spec = _compile(tmp_path).path   # writes the data files
+    text = open(spec).read().replace(
+        "argmax(pearson(dyn.acc by UID, humans.agreement by UID) per checkpoint)",
+        "max(first_reaching(mean(dyn.acc) per checkpoint, level=2) per UID)").replace(
+        'expect: "< 64"', 'expect: "< 64"\n    interval: {unit: UID}')
+    open(spec, "w").write(text)
+    (warning,) = compile_spec(spec).warnings
+    assert warning.message.startswith("hypotheses.H1.interval: first_reaching gives a key value")
