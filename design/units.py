@@ -28,10 +28,11 @@ class Units:
     identity: tuple = ()        # equal for two arguments resampled over the same units (paired)
 
 
-def arg_units(plan, arg: Arg, unit: str) -> Units:
-    """Units of one argument of a call, resampled over `unit` (its `by` key when grouped)."""
+def arg_units(plan, arg: Arg, unit: str, by_is_unit: bool = True) -> Units:
+    """Units of one argument of a call, resampled over `unit` (its `by` key when grouped
+    and `by_is_unit`: the key two arguments are joined on)."""
     source = arg.column.source
-    key = arg.by[-1].text if arg.by else unit
+    key = arg.by[-1].text if arg.by and by_is_unit else unit
     fixed = {u.column for u in column_uses(arg) if u.role == "where"}
     if source in plan.stages:
         return _stage_units(plan, source, key, fixed)
@@ -39,7 +40,11 @@ def arg_units(plan, arg: Arg, unit: str) -> Units:
 
 
 def call_units(plan, call: Call, unit: str) -> list[Units]:
-    return [arg_units(plan, a, unit) for a in call.args]
+    # Two arguments grouped `by` a key are joined on it, and the key is what is resampled
+    # (spearman(a by UID, b by Condition)). One argument grouped `by` an axis is a curve
+    # (argmax, first_reaching, range over checkpoint or rate): the hypothesis's unit (items)
+    # is resampled and the curve recomputed, so its units are that unit's, not the axis values.
+    return [arg_units(plan, a, unit, by_is_unit=len(call.args) > 1) for a in call.args]
 
 
 def _stage_units(plan, stage: str, key: str, fixed: set[str]) -> Units:

@@ -151,3 +151,34 @@ def test_units_of_a_part_and_of_a_limit(tmp_path, items, units):
     spec.write_text(LIMITED.format(items=items))
     design = design_diagnostics(compile_spec(spec))["H1"]
     assert design.units == units and design.units_what.startswith(f"{units} items of {items}")
+
+
+CURVE = """\
+specc: 1
+name: curve
+title: Curve
+question: Which seed's values peak?
+data:
+  items: {csv: items.csv}
+conditions:
+  seed: [1, 2, 3, 4]
+stages:
+  values: {op: tiny.value, over: [seed], value: "${seed}"}
+hypotheses:
+  H1:
+    statement: The largest mean is at seed 4.
+    measure: argmax(items.x by group)
+    expect: "between 3.5 and 4.5"
+    interval: {method: percentile, unit: item}
+"""
+
+
+def test_a_curve_over_an_axis_is_resampled_over_the_hypothesis_unit_not_the_axis(tmp_path):
+    # argmax(x by group) with unit item resamples the 40 items and recomputes the curve:
+    # 40 units, not the 4 groups (which would flag the hypothesis as undecidable).
+    (tmp_path / ".git").mkdir()
+    rows = "\n".join(f"{i},{i % 4 + 1},{i % 7}" for i in range(40))
+    (tmp_path / "items.csv").write_text("item,group,x\n" + rows + "\n")
+    (tmp_path / "spec.yaml").write_text(CURVE)
+    design = design_diagnostics(compile_spec(tmp_path / "spec.yaml"))["H1"]
+    assert design.units == 40 and not design.warnings, (design.units_what, design.warnings)
