@@ -181,10 +181,11 @@ def _rows(p, receiver, outputs, finals, lengths, index, direction, chosen, late)
     import pandas as pd
     import torch
     n, width = len(lengths), outputs[0].shape[1]
-    valid = torch.arange(width)[None, :] < torch.as_tensor(lengths)[:, None]
+    device = outputs[0].device   # the weights meet the KLs on the model's device (a GPU)
+    valid = torch.arange(width, device=device)[None, :] < torch.as_tensor(lengths, device=device)[:, None]
     if p.positions == "last":
         valid = torch.zeros_like(valid)
-        valid[torch.arange(n), torch.as_tensor(lengths - 1)] = True
+        valid[torch.arange(n, device=device), torch.as_tensor(lengths - 1, device=device)] = True
     weight = valid.float() / valid.sum(1, keepdim=True)
     tops = {role: f.argmax(-1) for role, f in finals.items()}
     cols: dict[str, list] = {k: [] for k in ("layer", "kl_donor", "kl_recipient", "top1_donor", "top1_recipient")}
@@ -194,8 +195,8 @@ def _rows(p, receiver, outputs, finals, lengths, index, direction, chosen, late)
         cols["layer"].append(np.full(n, layer))
         for role in ("donor", "recipient"):
             kl = (prob * (logp - finals[role])).sum(-1).clamp_min(0.0)
-            cols[f"kl_{role}"].append(((kl * weight).sum(1)).numpy())
-            cols[f"top1_{role}"].append((((logp.argmax(-1) == tops[role]).float() * weight).sum(1)).numpy())
+            cols[f"kl_{role}"].append(((kl * weight).sum(1)).cpu().numpy())
+            cols[f"top1_{role}"].append((((logp.argmax(-1) == tops[role]).float() * weight).sum(1)).cpu().numpy())
     table = pd.DataFrame({k: np.concatenate(v) for k, v in cols.items()})
     table.insert(0, "item", np.tile(np.asarray(index), len(outputs)))
     table.insert(1, "direction", direction)

@@ -88,3 +88,26 @@ def test_op_rows_and_full_graft(tmp_path, probe_store):
     late = table[table["layer"].isin([2, 3])].groupby(["item", "direction", "graft"])["kl_donor"].mean()
     summary = table.groupby(["item", "direction", "graft"])["late_kl_donor"].first()
     assert (late - summary).abs().max() < 1e-6
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU: the rows meet the KLs on the model's device")
+def test_graft_rows_on_a_gpu_equal_the_cpu_rows():
+    # probe.graft built its position weights on the CPU and read CUDA tensors with .numpy():
+    # every graft on a GPU failed. The same batch on both devices gives the same rows.
+    import numpy as np
+
+    from specc.ops import OPS
+    from specc.ops.probe.graft import graft_batch
+    p = OPS.get("probe.graft").params.model_validate(
+        {"recipient": "a", "donor": "b", "data": "d", "layers": [2, 3], "both_directions": True})
+    texts = [[1, 5, 7, 9], [2, 4, 6]]
+    tables = {}
+    for device in ("cpu", "cuda"):
+        a, b = (m.to(device) for m in pair("llama"))
+        models = {"recipient": a, "donor": b}
+        parts = {role: anatomy(m) for role, m in models.items()}
+        directions = [("donor->recipient", "recipient", "donor"), ("recipient->donor", "donor", "recipient")]
+        frames = graft_batch(p, models, parts, texts, np.arange(2), [2, 3], [3], directions)
+        tables[device] = [f[["kl_donor", "kl_recipient"]].to_numpy() for f in frames]
+    for cpu, gpu in zip(tables["cpu"], tables["cuda"]):
+        assert np.allclose(cpu, gpu, atol=1e-4)
