@@ -231,6 +231,11 @@ class _Parser(TokenCursor):
                                    "combine function results outside the calls: mean(a.x) - mean(b.x); "
                                    "a series (... per key) is summarised by " + _series_functions())
             return self.series(spec)
+        if spec.series is not None and (self.at("(") or self.at("-") or start.kind == "number" or (
+                start.kind == "name" and start.text in ELEMENTWISE)):
+            series = self._maybe_series(spec)   # `abs(mean(a.x) - mean(a.y)) per checkpoint`
+            if series is not None:
+                return series
         value = self.row_expr(spec)
         columns = [n for n in walk(value) if isinstance(n, Column)]
         if not columns:
@@ -276,6 +281,21 @@ class _Parser(TokenCursor):
                                f"e.g. {spec.name}({format_measure(value)} by {self.peek().text}), or "
                                + _series_example())
         return Arg(column, by, where, start.offset, self.end_of_previous(), expr)
+
+    def _maybe_series(self, spec: MeasureFunction) -> Per | None:
+        """A series whose expression starts with '(', '-', a number or abs/log/exp, when what
+        follows parses as one with a call inside and 'per' after it; else None, and the
+        argument is read again as row arithmetic (whose errors are the ones to show)."""
+        mark, depth = self.i, self.depth
+        try:
+            inner = self.scoped(series=True)
+        except MeasureError:
+            inner = None
+        if inner is not None and self.at_word("per") and any(isinstance(n, Call) for n in walk(inner)):
+            self.i, self.depth = mark, depth
+            return self.series(spec)
+        self.i, self.depth = mark, depth
+        return None
 
     def series(self, spec: MeasureFunction) -> Per:
         """`pearson(a.x by item, b.y by item) per checkpoint` inside a summary's parentheses."""

@@ -38,6 +38,9 @@ def test_nested_summaries_and_a_where_inside_the_series():
     f"max({CORR} where score.layer > 2 per checkpoint) where score.prompt == 0",
     "max(mean(a.x) - mean(a.y) per checkpoint)",
     "max(argmax(mean(a.x) per seed) per condition)",
+    "max(abs(mean(a.x) - mean(a.y)) per checkpoint)",
+    "min(-mean(a.x) per checkpoint)",
+    "max((mean(a.x) - mean(a.y)) * 2 per checkpoint)",
     "range(mean(post.alignment by seed) per condition) / median(std(post.alignment by seed) per condition)",
 ])
 def test_canonical_text_round_trips(text):
@@ -81,3 +84,9 @@ def test_per_is_a_keyword():
     with pytest.raises(MeasureError) as info:
         parse_measure("mean(a.per)")
     assert info.value.message == "expected a column name, got the keyword 'per'"
+
+
+@pytest.mark.parametrize("text", ["max(abs(a.x - a.y))", "max((a.x - a.y) by c)", "mean(-a.x * 2)"])
+def test_row_arithmetic_in_a_summary_is_still_row_arithmetic(text):
+    (arg,) = parse_measure(text).expr.args
+    assert isinstance(arg, Arg)

@@ -101,6 +101,13 @@ def test_arithmetic_of_calls_inside_a_series(frames):
     assert PreparedMeasure(parse_measure(text), _tables(frames), "item").estimate() == pytest.approx(want)
 
 
+def test_an_absolute_gap_per_checkpoint(frames):
+    text = "argmax(abs(mean(score.pref where prompt == 0) - mean(score.pref where prompt == 1)) per checkpoint)"
+    g = frames["score"].groupby(["checkpoint", "prompt"]).pref.mean().unstack()
+    want = (g[0] - g[1]).abs().idxmax()
+    assert PreparedMeasure(parse_measure(text), _tables(frames), "item").estimate() == want
+
+
 @pytest.mark.parametrize("text, summary", [CASES[0], CASES[4], CASES[6], CASES[8]])
 def test_a_resample_equals_the_series_on_the_materialised_resample(frames, text, summary):
     """One bootstrap draw of items, as weights, equals the series recomputed by pandas/scipy
