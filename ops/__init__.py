@@ -22,7 +22,7 @@ from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataSta
                   Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)
 from .analyse import corpus_stats, correlate
 from .eval import check, generate, judge, logprob_pairs, multiple_choice, perplexity
-from .probe import activations, diff_means, graft, linear, logit_lens, steer
+from .probe import activations, attention, diff_means, graft, linear, logit_lens, steer
 from .train import dpo, orpo, pretrain, sft, tokenizer
 
 _MODULES = (
@@ -31,7 +31,7 @@ _MODULES = (
     # evaluate
     logprob_pairs, multiple_choice, perplexity, generate, judge, check,
     # probe
-    activations, linear, logit_lens, diff_means, steer, graft,
+    activations, linear, logit_lens, diff_means, steer, graft, attention,
     # analyse
     corpus_stats, correlate,
 )

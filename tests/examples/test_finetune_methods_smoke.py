@@ -15,13 +15,13 @@ def run(tmp_path_factory):
 
 def test_every_task_succeeds_and_every_hypothesis_is_decided(run):
     assert_smoke_report(run)
-    assert {h["id"] for h in run.results["hypotheses"]} == {f"H{i}" for i in range(1, 10)}
+    assert {h["id"] for h in run.results["hypotheses"]} == {f"H{i}" for i in range(1, 11)}
 
 
 def test_the_study_s_stages_all_ran(run):
     ran = {s["stage"] if "stage" in s else s["name"] for s in run.results["stages"]}
     assert {"sft_size", "sft_lr", "sft_noreplay", "sft_frozen", "sft_apollo", "harmful_sft", "dpo",
-            "onpolicy_answers", "dpo_onpolicy", "orpo", "harmful_answers", "safety", "pref_ckpt"} <= ran
+            "onpolicy_answers", "dpo_onpolicy", "orpo", "harmful_answers", "safety", "pref_ckpt", "attention"} <= ran
 
 
 def test_the_report_shows_the_confirmatory_claims_with_their_thresholds(run):
