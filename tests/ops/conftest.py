@@ -35,6 +35,7 @@ MINIMAL = {
     "probe.activations": {"model": "tiny", "data": "pairs"},
     "probe.linear": {"activations": "acts", "label": "context_condition"},
     "probe.logit_lens": {"model": "tiny", "data": "corpus"},
+    "probe.attention": {"model": "tiny", "data": "corpus"},
     "probe.diff_means": {"model": "tiny", "data": "pairs", "positive": "syco",
                          "negative": "candid"},
     "probe.steer": {"model": "tiny", "directions": "dirs", "layers": [4],

@@ -15,7 +15,7 @@ EXPECTED = {
     "train.tokenizer", "train.pretrain", "train.sft", "train.dpo", "train.orpo",
     "eval.logprob_pairs", "eval.multiple_choice", "eval.perplexity",
     "eval.generate", "eval.judge", "eval.check",
-    "probe.activations", "probe.linear", "probe.logit_lens", "probe.diff_means",
+    "probe.activations", "probe.linear", "probe.logit_lens", "probe.diff_means", "probe.attention",
     "probe.steer", "probe.graft",
     "analyse.corpus_stats", "analyse.correlate",
 }
