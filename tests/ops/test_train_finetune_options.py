@@ -40,3 +40,21 @@ def test_adamw_is_set_explicitly_and_apollo_carries_its_projection_settings():
     knobs = optimizer_knobs(sft.Params(**BASE, optimizer="apollo_adamw", apollo={"rank": 4, "scale_type": "tensor"}))
     assert knobs["optim"] == "apollo_adamw" and knobs["optim_target_modules"] == "all-linear"
     assert "rank=4" in knobs["optim_args"] and "scale_type=tensor" in knobs["optim_args"]
+
+
+class UnsizedData:
+    """A cost context that knows the model's size but no data size (a hub dataset)."""
+
+    def data_stats(self, name):
+        return None
+
+    def model_params(self, name):
+        return 1_000_000
+
+
+def test_a_limit_sizes_the_cost_of_a_source_of_unknown_size():
+    from specc.ops.train._finetune import finetune_cost
+    limited = finetune_cost(sft.Params(**{**BASE, "data": "curated[sample:100]"}, max_length=64), UnsizedData())
+    assert limited.tokens == 100 * 64 and limited.flops == 6 * 1_000_000 * 100 * 64
+    unlimited = finetune_cost(sft.Params(**BASE), UnsizedData())
+    assert not unlimited.flops                      # no size, no invented FLOPs
