@@ -109,7 +109,8 @@ def _points(call: Call, series, prepared) -> dict[str, Any]:
             lo, hi = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
         low, high = _clean(lo), _clean(hi)
     fn = MEASURE_FUNCTIONS.get(call.func.text)
-    value = float(fn.series(call, values, weights, series.keys)[0])
+    value = float(fn.series(call, values, weights, series.keys)[0]) if series.complete(ext, values)[0] \
+        else float("nan")   # a point without a value: the summary is undefined, as in the verdict
     return {"call": call, "function": fn, "key": series.per.key.text, "keys": [_plain(k) for k in series.keys],
             "label": format_measure(series.per.expr), "y": _clean(y),
             "inner": next((n.func.text for n in walk(series.per.expr) if isinstance(n, Call)), "value"), "low": low, "high": high,

@@ -91,11 +91,20 @@ class PreparedMeasure:
         if call.args and isinstance(call.args[0], Per):
             series = prepare_series(self, call.args[0], scope)
             self.series.append(series)
-            out = lambda ext: fn.series(call, *series.points(ext), series.keys)  # noqa: E731
+            out = _summarise(fn, call, series)
         else:
             out = fn.evaluate(call, preparer)
         self.calls.append((call, preparer.recorded))
         return out
+
+
+def _summarise(fn, call: Call, series: PreparedSeries) -> Fn:
+    """The summary of the series' points; undefined (NaN) where a point in the resample is."""
+    def run(ext: np.ndarray) -> np.ndarray:
+        values, weights = series.points(ext)
+        out = fn.series(call, values, weights, series.keys)
+        return np.where(series.complete(ext, values), out, np.nan)
+    return run
 
 
 class _Preparer:

@@ -67,7 +67,8 @@ def _measure(result: HypothesisResult, hyp, tables, spec_seed: int) -> float | N
     result.estimate = prepared.estimate()
     if not math.isfinite(result.estimate):
         raise MeasureEvalError("the measure is undefined (NaN) on these tables, e.g. a "
-                               "correlation of a constant column")
+                               "correlation of a constant column, or a first_reaching whose level "
+                               "is never reached")
     seed = hypothesis_seed(spec_seed, result.id)
     method = hyp.interval.method
     notes = []

@@ -11,7 +11,7 @@ expression from the multiplicities.
 A point's weight is 1 — or, when every slice holds exactly one resampling unit (a series
 per seed resampled over seeds), that unit's multiplicity, so a seed drawn twice counts
 twice and a seed not drawn is left out, as `by` groups are (cells.py). A point whose value
-is undefined in a resample (NaN) has weight 0.
+is undefined (NaN) makes the summary undefined in that resample (see `complete`).
 """
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ class PreparedSeries:
         weights = (ext[:, self.slice_unit] if self.slice_unit is not None
                    else np.ones_like(values))
         return values, np.where(np.isfinite(values), weights, 0.0)
+
+    def complete(self, ext: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """(B,) False where a point that is in the resample has no value (a correlation of a
+        constant column, a first_reaching that never reaches its level): the summary is then
+        undefined, never the summary of the other points — `max(first_reaching(...) per
+        model)` must not ignore the model that never gets there."""
+        present = (ext[:, self.slice_unit] > 0 if self.slice_unit is not None
+                   else np.ones(values.shape, dtype=bool))
+        return ~(present & ~np.isfinite(values)).any(axis=1)
 
 
 def prepare_series(prepared: Any, per: Per, scope: list[Cond]) -> PreparedSeries:

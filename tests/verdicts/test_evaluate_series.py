@@ -218,3 +218,18 @@ def test_a_slice_that_cannot_be_computed_names_its_key(frames):
     tables = FrameTables({"score": few, "humans": frames["humans"]}, {"score": ("checkpoint",)})
     with pytest.raises(MeasureEvalError, match=r"at checkpoint == 200: .*only 2 joined pairs"):
         PreparedMeasure(parse_measure(f"max({CORR} per checkpoint)"), tables, "item")
+
+
+def test_a_point_without_a_value_makes_the_summary_undefined(followup):
+    """max(first_reaching(...) per condition): a condition that never reaches the level is
+    not left out of the max (that would flatter the claim 'every condition reaches it')."""
+    tables = FrameTables({"post": followup}, {"post": ("condition", "seed")})
+    reach = "first_reaching(mean(post.alignment) per seed, level={level})"
+    means = followup.groupby(["condition", "seed"]).alignment.mean()
+    low = float(means.groupby(level=0).max().min()) - 0.01       # every condition reaches it
+    text = f"max({reach.format(level=low)} per condition)"
+    want = means[means >= low].reset_index().groupby("condition").seed.min().max()
+    assert PreparedMeasure(parse_measure(text), tables, "item").estimate() == want
+    high = float(means.groupby(level=0).max().min()) + 0.01      # one condition never does
+    text = f"max({reach.format(level=high)} per condition)"
+    assert np.isnan(PreparedMeasure(parse_measure(text), tables, "item").estimate())
