@@ -33,13 +33,16 @@ Output, classifier (one row per record, each held out once):
     Per-record rows let a hypothesis test the pooled held-out accuracy with an exact
     binomial test over records (`mean(x.correct)`, `test: {method: binomial}`).
 
+Memory: `frequency` reads the corpus in batches of records (a streamed hub corpus of
+billions of tokens is never held whole); the other statistics hold their sources' texts.
+
 Cost: CPU only (passes over the texts), no model FLOPs.
 """
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Iterable, Iterator, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -123,10 +126,22 @@ def records(ctx, name: str, field: str) -> list[str]:
     return [str(t) for t in ds[column]]
 
 
+def streamed_records(ctx, name: str, field: str, batch: int = 1000) -> Iterator[str]:
+    """The texts of a source one batch at a time: a frequency count over a training corpus
+    of billions of tokens (a streamed hub data set) never holds the corpus in memory."""
+    ds = ctx.data(name)
+    column = "text" if ctx.data_kind(name) == "text" else field
+    names = ds.column_names   # None for a streamed data set whose features are not resolved yet
+    if names is not None and column not in names:
+        raise KeyError(f"data source {name!r} has no field {column!r} (it has {', '.join(names)})")
+    for rows in ds.iter(batch_size=batch):
+        yield from (str(t) for t in rows[column])
+
+
 def run(p: Params, ctx) -> "pd.DataFrame":
-    texts = records(ctx, p.corpus, p.text_field)
     if p.statistic == "frequency":
-        return frequency(p, ctx, texts)
+        return frequency(p, ctx, streamed_records(ctx, p.corpus, p.text_field))
+    texts = records(ctx, p.corpus, p.text_field)
     others = [records(ctx, name, p.other_field) for name in p.others]
     return divergence(p, texts, others[0]) if p.statistic == "divergence" else classifier(p, [texts, *others])
 
@@ -139,7 +154,7 @@ def ngram_counts(texts: list[str], n: int, lowercase: bool) -> Counter:
     return counts
 
 
-def frequency(p: Params, ctx, texts: list[str]) -> "pd.DataFrame":
+def frequency(p: Params, ctx, texts: Iterable[str]) -> "pd.DataFrame":
     import pandas as pd
 
     from ..eval._items import with_item_columns
@@ -238,5 +253,5 @@ def cost(p: Params, ctx: CostContext) -> Cost:
     return data_pass_cost(ctx, p.corpus, "CPU passes over the texts; no model FLOPs")
 
 
-OP = Op(name="analyse.corpus_stats", version=3, params=Params, produces="table", doc=__doc__,
+OP = Op(name="analyse.corpus_stats", version=4, params=Params, produces="table", doc=__doc__,
         cost=cost, columns=columns, carries="items", run=run)

@@ -88,3 +88,29 @@ def test_classifier_over_several_sources_is_k_way():
     assert out["majority"].iloc[0] == pytest.approx(1 / 3, abs=0.02)
     assert out.groupby("fold")["accuracy"].first().round(6).tolist() == \
         out.groupby("fold")["correct"].mean().round(6).tolist()
+
+
+class StreamedCtx(Ctx):
+    """The corpus as a streamed data set (what a `streaming: true` hub source gives)."""
+
+    def data(self, name):
+        ds = super().data(name)
+        return ds.to_iterable_dataset() if name == "corpus" else ds
+
+
+def test_frequency_reads_a_streamed_corpus_batch_by_batch(monkeypatch):
+    from specc.ops.analyse import corpus_stats
+    items = pd.DataFrame({"a": ["salt", "bread", "cheese"], "b": ["pepper", "butter", "wine"]})
+    p = OP.params(corpus="corpus", items="items", first="a", second="b", bins=2)
+    whole = OP.run(p, Ctx(corpus=CORPUS, items=items))
+    real = corpus_stats.streamed_records
+    monkeypatch.setattr(corpus_stats, "streamed_records", lambda *a: real(*a, batch=2))
+    streamed = OP.run(p, StreamedCtx(corpus=CORPUS, items=items))
+    pd.testing.assert_frame_equal(streamed, whole)
+
+
+def test_frequency_names_a_missing_text_field():
+    items = pd.DataFrame({"a": ["salt"], "b": ["pepper"]})
+    p = OP.params(corpus="corpus", items="items", first="a", second="b", text_field="body")
+    with pytest.raises(KeyError, match="no field 'body'"):
+        OP.run(p, Ctx(corpus=CORPUS, items=items))

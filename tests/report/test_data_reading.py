@@ -51,3 +51,13 @@ def test_results_report_says_when_splits_are_resplit_per_seed(tmp_path):
     text = render_results(results, tmp_path / "out").read_text(encoding="utf-8")
     assert "**Resplit per seed:** fresh" in text
     assert "score.items reads a seeded sample of 5 of fixed.heldout (seed 4)" in text
+
+
+def test_each_provenance_fact_is_its_own_list_item(tmp_path):
+    # the seeds line once ran into the next one ("spec seed 4- **Splits:** ...")
+    results = load_results(GOLDEN / "results_input.json")
+    results["provenance"]["data"] = data_reading(_plan(tmp_path))
+    lines = render_results(results, tmp_path / "out").read_text(encoding="utf-8").splitlines()
+    seeds = next(i for i, line in enumerate(lines) if line.startswith("- **Seeds:**"))
+    assert "- **" not in lines[seeds][2:]
+    assert lines[seeds + 1].startswith("- **Splits:**")
