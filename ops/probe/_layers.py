@@ -113,7 +113,8 @@ def resolve_layer(entry: object, depth: int) -> int:
 @dataclass
 class Anatomy:
     """The parts of a causal LM the probes touch. `decode(h)` is what the model does to
-    its last block's output to get logits: final norm (+ OPT's projection), unembedding."""
+    its last block's output to get logits: final norm (+ OPT's projection), unembedding
+    (+ Gemma 2's logit soft-capping)."""
 
     family: str
     blocks: list[Any]
@@ -122,6 +123,7 @@ class Anatomy:
     final_norm: Any | None
     project_out: Any | None    # OPT's word_embed_proj_dim projection, else None
     unembed: Any
+    logit_softcap: float | None = None   # Gemma 2: logits = c·tanh(logits / c) after the head
 
     @property
     def depth(self) -> int:
@@ -134,7 +136,10 @@ class Anatomy:
     def decode(self, hidden: Any, norm: bool = True) -> Any:
         """Logits of a residual-stream state, as the model's own head makes them."""
         h = self.normed(hidden) if norm else hidden
-        return self.unembed(h)
+        logits = self.unembed(h)
+        if self.logit_softcap:   # part of the model's own head: without it the last block's lens is not its output
+            logits = (logits / self.logit_softcap).tanh() * self.logit_softcap
+        return logits
 
     def site(self, name: str) -> list[Any]:
         return {"residual": self.blocks, "mlp": self.mlps, "attention": self.attentions}[name]
@@ -158,7 +163,8 @@ def anatomy(lm: Any) -> Anatomy:
     if inner is not None and hasattr(inner, "layers") and hasattr(inner, "norm"):   # Llama, Mistral, Qwen ...
         blocks = list(inner.layers)
         return Anatomy("llama", blocks, [b.mlp for b in blocks], [b.self_attn for b in blocks],
-                       inner.norm, None, unembed)
+                       inner.norm, None, unembed,
+                       getattr(getattr(lm, "config", None), "final_logit_softcapping", None))
     raise LayerError(f"cannot find the decoder blocks of a {type(lm).__name__}: the probes know "
                      "the gpt2, opt and llama families (and models laid out like them)")
 

@@ -45,7 +45,7 @@ def test_every_block_from_b_reproduces_b(family, mode):
     assert torch.allclose(got, want, atol=1e-5)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "opt", "llama"])
+@pytest.mark.parametrize("family", ["gpt2", "opt", "llama", "gemma2", "qwen2_moe"])   # MoE: the MLP is the expert block
 def test_mlp_weights_graft_equals_copied_weights(family):
     a, b = tiny(family, seed=0), tiny(family, seed=1)
     x = ids()

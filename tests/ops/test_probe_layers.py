@@ -35,7 +35,9 @@ def test_bad_entries(entry):
         parse_entry(entry)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "opt", "llama"])
+# gemma2 (a 0.5 soft-cap, which every logit of this tiny model exceeds) and an MoE model:
+# families of the pretrained-vs-tuned study.
+@pytest.mark.parametrize("family", ["gpt2", "opt", "llama", "gemma2", "qwen2_moe"])
 def test_decode_of_last_block_is_the_models_logits(family):
     lm = tiny(family)
     parts = anatomy(lm)
