@@ -81,7 +81,9 @@ def check_limits(spec: Spec, infos: dict, data: dict, diags: Diagnostics) -> Non
     """A `limit` never asks for more records than its part has."""
     seen: set[tuple] = set()
     for name, info in infos.items():
-        for params in info.combos.values():
+        for combo, params in info.combos.items():
+            # A limit taken from an axis (`prefs[sample:${n}]`) names the condition that asks too much.
+            when = ", ".join(f"{a}={v}" for a, v in zip(info.axis_params, combo))
             for path, _ref, value in refs_in_params(params):
                 parsed = parse_data_ref(value)
                 if parsed is None or parsed.limit is None or parsed.source not in spec.data:
@@ -92,7 +94,7 @@ def check_limits(spec: Spec, infos: dict, data: dict, diags: Diagnostics) -> Non
                 seen.add((name, path))
                 diags.error(("stages", name) + path,
                             f"stages.{name}.{'.'.join(map(str, path))}: limit {parsed.limit} is larger "
-                            f"than {parsed.unlimited} ({have} records)",
+                            f"than {parsed.unlimited} ({have} records)" + (f" (when {when})" if when else ""),
                             f"ask for at most {have}, or drop the limit")
 
 
