@@ -231,12 +231,34 @@ def _check_test_direction(hid, hyp, fn, expect, base, diags: Diagnostics) -> Non
     if given is not None and given != wanted:
         diags.error(where + ("alternative",), f"hypotheses.{hid}.test.alternative: {given!r} does not "
                     f"test expect {expect}", f"write alternative: {wanted} (or leave it out)")
+    if hyp.test.null is not None:
+        _check_declared_null(hid, hyp, fn, expect, where, diags)
+        return
     # Correlation tests' null is "no association" and cohens_d's "equal means": with no
     # interval the test alone would decide, so the threshold must be that null.
     if hyp.interval.method == "none" and fn.null_is_zero and expect.threshold != 0:
         diags.error(base + ("interval", "method"), f"hypotheses.{hid}: the {hyp.test.method} test of "
                     f"{fn.name} tests against 0, not against the threshold {expect.threshold:g}, so it "
-                    "cannot decide alone", "declare an interval (e.g. method: bca) to test the threshold")
+                    "cannot decide alone", "declare an interval (e.g. method: bca) to test the threshold, "
+                    "or null: 0 in the test to require both: the test rejects 0 and the estimate "
+                    "reaches the threshold")
+
+
+def _check_declared_null(hid, hyp, fn, expect, where, diags: Diagnostics) -> None:
+    """`test: {null: 0}`: the test rejects 0 and the estimate must reach the threshold, so the
+    threshold is a minimum effect beyond the null, on the side the test looks at."""
+    if not fn.null_is_zero:
+        diags.error(where + ("null",), f"hypotheses.{hid}.test.null: the {hyp.test.method} test of "
+                    f"{fn.name} is against the threshold {expect.threshold:g} already",
+                    "leave null out: it is for correlations and cohens_d, whose tests are against 0")
+    elif hyp.test.null != 0:
+        diags.error(where + ("null",), f"hypotheses.{hid}.test.null: the {hyp.test.method} test of "
+                    f"{fn.name} is against 0, not {hyp.test.null:g}", "write null: 0")
+    elif (expect.comparator in (">", ">=") and expect.threshold < 0) or (
+            expect.comparator in ("<", "<=") and expect.threshold > 0):
+        diags.error(where + ("null",), f"hypotheses.{hid}.test.null: expect {expect} lies on the "
+                    "other side of the null 0 from the test's direction, so it is no minimum effect",
+                    "a minimum effect beyond 0 in the expected direction, e.g. >= 0.5 or <= -0.5")
 
 
 _UNKNOWN_SOURCE = object()

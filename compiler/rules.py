@@ -30,6 +30,9 @@ def decision_rule(expect, interval, test, decision, kind: str) -> str:
     p = _p_clause(test, interval, decision, c, kind)
     iv = interval
     if iv.method == "none":
+        if test is not None and getattr(test, "null", None) is not None and expect.threshold != test.null:
+            return (f"supported when the estimate is {expect} and {p}; refuted when the test in "
+                    "the opposite direction is significant; otherwise inconclusive")
         if test is not None:
             return (f"supported when {p}; refuted when the test in the opposite direction is "
                     "significant; otherwise inconclusive")
@@ -53,7 +56,8 @@ def _p_clause(test, interval, decision, comparator: str, kind: str) -> str:
     corrected = CORRECTIONS[decision.correction] if kind == "confirmatory" else ""
     if test is not None:
         alternative = test.alternative or ALTERNATIVE.get(comparator, "two-sided")
-        return f"the {corrected}p < {alpha:g} ({test.method} test, {alternative})"
+        against = f" against {_g(test.null)}" if getattr(test, "null", None) is not None else ""
+        return f"the {corrected}p < {alpha:g} ({test.method} test{against}, {alternative})"
     source = "Fisher-z" if interval.method == "fisher_z" else "bootstrap"
     alternative = ALTERNATIVE.get(comparator, "both bounds" if comparator == "between" else "two-sided")
     return f"the {corrected}{source} p < {alpha:g} ({alternative})"

@@ -359,6 +359,13 @@ class Test(Strict):
     alternative: Literal["greater", "less", "two-sided"] | None = Field(
         None, description="Default: the direction of `expect`.")
     n_permutations: int = Field(10_000, ge=100)
+    # Left out of dumps when unset (exclude_if), so locks frozen before it existed still match.
+    null: float | None = Field(None, exclude_if=lambda v: v is None, description=(
+        "Declares the null of a test whose null is fixed (correlations: no association; cohens_d: "
+        "equal means), which is 0 whatever the threshold. With `interval: {method: none}` the "
+        "hypothesis is then supported when the test rejects 0 AND the estimate reaches the "
+        "threshold (a minimum effect): an exact permutation test of a correlation over a few "
+        "units, e.g. 5 conditions, where no interval is honest."))
 
 
 class Assume(Strict):

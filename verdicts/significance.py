@@ -142,6 +142,9 @@ def _association(method, name, prepared, call, alternative, n_perm, rng):
     stat_fn = {"pearson": lambda u, v: stats.pearsonr(u, v).statistic,
                "spearman": lambda u, v: stats.spearmanr(u, v).statistic,
                "kendall": lambda u, v: stats.kendalltau(u, v).statistic}[name]
-    res = stats.permutation_test((x, y), stat_fn, permutation_type="pairings", n_resamples=n_perm,
-                                 alternative=alternative, rng=rng)
+    # Only y is permuted against a fixed x: the same null (every pairing equally likely), but
+    # scipy then counts n! distinct pairings, not n!^2, so for n <= 7 (5 conditions: 120) it
+    # enumerates them all and the p-value is exact instead of a Monte Carlo draw.
+    res = stats.permutation_test((y,), lambda v: stat_fn(x, v), permutation_type="pairings",
+                                 n_resamples=n_perm, alternative=alternative, rng=rng)
     return float(res.statistic), float(res.pvalue)
