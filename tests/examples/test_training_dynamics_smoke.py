@@ -17,8 +17,10 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     hypotheses = {h["id"]: h for h in run.results["hypotheses"]}
     assert list(hypotheses) == ["H1", "H2", "H3", "H4", "H5", "H6"]
     assert all(h["kind"] == "exploratory" for h in hypotheses.values())   # overridden in smoke: demoted
-    for hid in ("H1", "H2", "H3", "H4"):                                     # correlations: a scatter
+    for hid in ("H3", "H4"):                                                 # correlations: a scatter
         assert f"![{hid}: humans.total_mean against score.diff" in run.report
+    assert "![H1: min(pearson(" in run.report and "per regime) per model (smallest:" in run.report
+    assert "![H2: max(abs(pearson(" in run.report                           # every run: the worst one
     checkpoints = {10, 20, 30, 40}                                           # steps of the smoke run
     assert hypotheses["H5"]["estimate"] in checkpoints                       # argmax: a checkpoint
     assert hypotheses["H6"]["estimate"] in checkpoints                       # first reaching r = 0.5
