@@ -50,11 +50,13 @@ def call_units(plan, call: Call, unit: str) -> list[Units]:
 def _stage_units(plan, stage: str, key: str, fixed: set[str]) -> Units:
     st = plan.stages[stage]
     tasks = plan.tasks[st.first:st.first + st.count]
-    if key == "condition":
+    axes = {a for t in tasks for a, _ in t.condition}
+    # An axis the spec names `condition` is that axis; otherwise `condition` is the stage's
+    # combination of axes.
+    if key == "condition" and key not in axes:
         conditions = {tuple((a, v) for a, v in t.condition if a not in fixed) for t in tasks}
         return Units(len(conditions), f"{len(conditions)} conditions of {stage}",
                      ("condition", frozenset(conditions)))
-    axes = {a for t in tasks for a, _ in t.condition}
     if key in axes:
         values = {v for t in tasks for a, v in t.condition if a == key}
         return Units(len(values), f"{len(values)} values of {key} in {stage}", (key, frozenset(values)))

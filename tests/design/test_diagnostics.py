@@ -182,3 +182,30 @@ def test_a_curve_over_an_axis_is_resampled_over_the_hypothesis_unit_not_the_axis
     (tmp_path / "spec.yaml").write_text(CURVE)
     design = design_diagnostics(compile_spec(tmp_path / "spec.yaml"))["H1"]
     assert design.units == 40 and not design.warnings, (design.units_what, design.warnings)
+
+
+def test_an_axis_named_condition_counts_its_values_not_the_combinations(tmp_path):
+    """`condition` is also the name of a stage's combination of axes; a spec whose design has
+    an axis called `condition` (the follow-up study's 5 conditions x 10 seeds) resamples that
+    axis's 5 values, not the 10 combinations."""
+    (tmp_path / ".git").mkdir()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("""\
+specc: 1
+name: axis-condition
+title: An axis named condition
+question: Are the values large?
+conditions:
+  condition: [a, b, c, d, e]
+  seed: [1, 2]
+stages:
+  values: {op: tiny.value, over: [condition, seed], value: "${seed}"}
+hypotheses:
+  H1:
+    statement: The values are large.
+    measure: mean(values.value)
+    expect: "> 1"
+    interval: {method: bca, unit: condition}
+""")
+    designs = design_diagnostics(compile_spec(spec))
+    assert designs["H1"].units == 5 and designs["H1"].units_what == "5 values of condition in values"
