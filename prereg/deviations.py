@@ -170,8 +170,9 @@ def readers(plan) -> dict[str, set[str]]:
 
 
 def _entry(value: str, spec) -> str | None:
-    """`corpus.train` -> data.corpus; `tiny` -> models.tiny; anything else -> None."""
-    head = value.split(".", 1)[0]
+    """`corpus.train` or `pairs[sample:600]` -> data.corpus / data.pairs; `tiny` -> models.tiny;
+    anything else -> None."""
+    head = value.split(".", 1)[0].split("[", 1)[0]
     if head in spec.data:
         return f"data.{head}"
     if head in spec.models:

@@ -127,3 +127,14 @@ def test_a_resources_change_is_listed_as_resources(tmp_path):
     [dev] = deviations(lock, plan, readers(plan))
     assert dev.path == "stages.other.resources.cpus" and dev.demotes == ()
     assert dev.effect == "resources: where it runs, not what it computes"
+
+
+def test_a_limited_data_reference_reads_its_source():
+    # the flagship's smoke profile scores `binomials[sample:600]`: every hypothesis reads it
+    from pathlib import Path
+
+    from specc.compiler import compile_spec
+    spec = Path(__file__).parents[2] / "specs" / "training-dynamics.yaml"
+    plan = compile_spec(spec, profile="smoke")
+    assert plan.spec.stages["score"].params["items"] == "binomials[sample:600]"
+    assert readers(plan)["data.binomials"] == set(plan.spec.hypotheses)
