@@ -44,6 +44,11 @@ def condition_summary(hypothesis, plan, tables
         shaped = (correlation_summary if fn.summary == "correlation" else arms_summary)(hypothesis, tables)
         if shaped[0] is not None:
             return shaped
+    if fn is None:   # arithmetic over calls: means of one column under different filters are arms
+        from .shapes import means_summary
+        shaped = means_summary(hypothesis, plan, tables)
+        if shaped[0] is not None:
+            return shaped
     first = next((u for u in column_uses(measure) if u.role == "value"), None)
     if first is None or first.source not in plan.stages:
         return None, None  # a data source has no conditions to summarise

@@ -6,7 +6,9 @@
 * a difference of two arms (`diff_means`, `cohens_d`): each arm's mean with its 95%
   t-interval (over unit means when the table has the unit), drawn side by side, labelled by
   the conditions that tell them apart; when both arms hold a sweep (several `layer` or
-  `alpha` values each: a lens, a steering sweep), one curve per arm along it instead.
+  `alpha` values each: a lens, a steering sweep), one curve per arm along it instead;
+* means of one column under different filters combined by arithmetic (`1 - mean(g.kl where
+  n_layers > 0) / mean(g.kl where n_layers == 0)`): each mean as an arm, the same way.
 
 Rows are filtered as the verdict filters them (the argument's own `where` and those
 around the call), with verdicts.cells.filtered; the numbers are descriptive, the
@@ -52,13 +54,39 @@ def correlation_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict
 
 
 def arms_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    from specc.compiler.measure_format import format_measure
     call = hypothesis.call
     if call is None or len(call.args) != 2:
         return None, None
+    return _arms(list(call.args), _scope(hypothesis), tables, call.func.text)
+
+
+def means_summary(hypothesis, plan, tables) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A measure that combines means of one column under filters on a column of the table,
+    such as the share of a gap a graft closes, `1 - mean(g.kl where n_layers > 0) /
+    mean(g.kl where n_layers == 0)`: each mean is an arm (a bar of the first mean alone would
+    hide the baseline it is set against). Means that differ only in a design axis or a
+    sweep (`checkpoint == last` against `first`) keep the condition figure: its curve shows
+    every value of that axis."""
+    from specc.compiler.measure_ast import Call, walk
+    from specc.compiler.measure_format import format_measure
+    calls = [n for n in walk(hypothesis.measure.expr) if isinstance(n, Call)]
+    if len(calls) < 2 or any(c.func.text != "mean" or len(c.args) != 1 or c.args[0].by for c in calls):
+        return None, None
+    args = [c.args[0] for c in calls]
+    if len({format_measure(a.column) for a in args}) != 1 or args[0].column.source not in plan.stages:
+        return None, None
+    conds = [{(c.column.text, format_measure(c)) for c in a.where.conds} if a.where else set() for a in args]
+    apart = {column for column, _ in set.union(*conds) - set.intersection(*conds)}
+    if not apart or apart & (set(plan.stages[args[0].column.source].over) | set(SWEEPS) | {"checkpoint", "tokens"}):
+        return None, None
+    return _arms(args, _scope(hypothesis), tables, "mean")
+
+
+def _arms(args, scope, tables, function: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    from specc.compiler.measure_format import format_measure
     rows, frames = [], []
-    for arg in call.args:
-        values = _rows(arg, _scope(hypothesis), tables)
+    for arg in args:
+        values = _rows(arg, scope, tables)
         if values is None:
             return None, None
         frame, column = values
@@ -67,18 +95,18 @@ def arms_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str, A
             frame.groupby([k.text for k in arg.by])[column].mean() if arg.by else frame[column])
         n, mean, low, high = mean_interval(units.to_numpy())
         rows.append({"arm": format_measure(arg), "n": n, "mean": mean, "ci_low": low, "ci_high": high})
-    table = {"kind": "arms", "rows": rows, "by": [], "level": LEVEL, "function": call.func.text,
-             "interval": f"t over {UNIT} means" if not any(a.by for a in call.args) else "t over group means"}
-    labels = _arm_labels(call.args)
-    sweep = _sweep(frames) if not any(a.by for a in call.args) else None
+    table = {"kind": "arms", "rows": rows, "by": [], "level": LEVEL, "function": function,
+             "interval": f"t over {UNIT} means" if not any(a.by for a in args) else "t over group means"}
+    labels = _arm_labels(args)
+    sweep = _sweep(frames) if not any(a.by for a in args) else None
     if sweep is not None:   # each arm is a curve (a lens over layers, a steering sweep over alpha)
         series = [_curve(label, frame, sweep) for label, frame in zip(labels, frames)]
         figure = {"kind": "layers" if sweep == "layer" else "curve", "x": sweep,
-                  "ylabel": f"mean {format_measure(call.args[0].column)}", "threshold": None,
+                  "ylabel": f"mean {format_measure(args[0].column)}", "threshold": None,
                   "series": series}
         return table, figure
-    same = format_measure(call.args[0].column) == format_measure(call.args[1].column)
-    ylabel = f"mean {format_measure(call.args[0].column)}" if same else "mean of each arm"
+    same = len({format_measure(a.column) for a in args}) == 1
+    ylabel = f"mean {format_measure(args[0].column)}" if same else "mean of each arm"
     figure = {"kind": "bars", "x": "arm", "ylabel": ylabel, "threshold": None,
               "series": [{"label": "arm mean", "x": labels, "y": [r["mean"] for r in rows],
                           "low": [r["ci_low"] for r in rows], "high": [r["ci_high"] for r in rows]}]}
@@ -112,11 +140,13 @@ def _curve(label: str, frame, x: str) -> dict[str, Any]:
 
 def _arm_labels(args) -> list[str]:
     """Short labels: the `where` conditions that tell the arms apart (`variant == "it"`),
-    else each arm's whole text. Two long arm texts side by side overlap on an axis."""
+    else each arm's whole text. Long arm texts side by side overlap on an axis."""
     from specc.compiler.measure_format import format_measure
     conds = [[format_measure(c) for c in a.where.conds] if a.where else [] for a in args]
-    own = [[c for c in mine if c not in other] for mine, other in zip(conds, conds[::-1])]
-    if all(own) and format_measure(args[0].column) == format_measure(args[1].column):
+    shared = set.intersection(*(set(c) for c in conds)) if conds else set()
+    own = [[c for c in mine if c not in shared] for mine in conds]
+    if all(own) and len({format_measure(a.column) for a in args}) == 1 and \
+            len({tuple(o) for o in own}) == len(own):
         return [" and ".join(o) for o in own]
     return [format_measure(a) for a in args]
 

@@ -34,6 +34,9 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     assert figures["H7"]["series"][0]["x"] == [0.0, 1.0, 2.0]
     assert figures["H3"]["kind"] == "bars"
     assert figures["H6"]["series"][0]["x"] == ["alpha == 1.0", "alpha == 0.0"]
+    # A graft's share of the gap closed sets the grafted late-region KL against the baseline.
+    for hid in ("H4", "H5"):
+        assert figures[hid]["series"][0]["x"] == ["n_layers > 0", "n_layers == 0"], hid
     # Residual-stream geometry: the PT/IT separation along d, per layer.
     assert figures["H10"]["kind"] == "layers"
     for hid in HYPOTHESES:

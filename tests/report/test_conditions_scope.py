@@ -21,8 +21,10 @@ def test_row_filters_apply_axis_filters_do_not(rng):
 
 
 def test_the_first_value_column_is_summarised_even_after_a_number(rng):
-    table = pd.DataFrame({"n_layers": [0, 0, 4, 4], "kl_donor": [1.0, 2.0, 0.5, 0.7], "model": ["m"] * 4})
-    summary, _ = condition_summary(hyp("1 - mean(graft.kl_donor where n_layers == 4) / mean(graft.kl_donor)"),
+    # (two means of the same column would be summarised as arms: test_conditions_shapes)
+    table = pd.DataFrame({"n_layers": [0, 0, 4, 4], "kl_donor": [1.0, 2.0, 0.5, 0.7],
+                          "kl_recipient": [1.0, 1.0, 1.0, 1.0], "model": ["m"] * 4})
+    summary, _ = condition_summary(hyp("1 - mean(graft.kl_donor where n_layers == 4) / mean(graft.kl_recipient)"),
                                    fake_plan(graft=("model",)), {"graft": table})
     assert summary["column"] == "kl_donor" and summary["where"] == "n_layers == 4"
     assert summary["rows"][0]["mean"] == pytest.approx(0.6)

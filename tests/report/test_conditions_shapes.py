@@ -177,3 +177,34 @@ def test_a_series_the_series_figure_cannot_draw_falls_back_to_its_column(rng, mo
     summary, figure = condition_summary(hyp('max(mean(lens.kl where variant == "it") per family)', "> 0"),
                                         fake_plan(lens=("family", "variant")), {"lens": table})
     assert figure["kind"] == "layers" and summary["where"] is None   # variant is an axis: not filtered
+
+
+def _graft_table(rng):
+    # late_kl is one value per item and graft, repeated on each of its layers (as probe.graft writes it)
+    late = {(f, i, d, n): rng.normal(1.0 if n == 0 else 0.4) for f in ("a", "b") for i in range(12)
+            for d in ("donor->recipient", "recipient->donor") for n in (0, 2)}
+    return pd.DataFrame([{"family": f, "item": i, "direction": d, "n_layers": n, "layer": layer,
+                          "late_kl": value} for (f, i, d, n), value in late.items() for layer in range(3)])
+
+
+def test_means_of_one_column_under_different_filters_are_arms(rng):
+    table = _graft_table(rng)
+    summary, figure = condition_summary(
+        hyp('1 - mean(graft.late_kl where direction == "donor->recipient" and n_layers > 0) '
+            '/ mean(graft.late_kl where direction == "donor->recipient" and n_layers == 0)', ">= 0.5"),
+        fake_plan(graft=("family",)), {"graft": table})
+    assert summary["kind"] == "arms" and [r["n"] for r in summary["rows"]] == [12, 12]
+    grafted = table[(table.direction == "donor->recipient") & (table.n_layers > 0)]
+    n, mean, low, high = t_interval(grafted.groupby("item")["late_kl"].mean())
+    assert (summary["rows"][0]["mean"], summary["rows"][0]["ci_low"]) == pytest.approx((mean, low))
+    # labelled by what tells them apart (the shared direction filter is left out); a per-item
+    # value on every layer is no curve
+    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["n_layers > 0", "n_layers == 0"]
+
+
+def test_means_that_differ_in_an_axis_keep_the_condition_curve(rng):
+    table = scores(rng)
+    _, figure = condition_summary(
+        hyp("mean(score.correct where checkpoint == 300) - mean(score.correct where checkpoint == 100)", "> 0"),
+        fake_plan(score=("model", "seed", "checkpoint")), {"score": table})
+    assert figure["kind"] == "curve" and figure["x"] == "checkpoint"
