@@ -30,4 +30,7 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     assert {"coupling.png", "dpo.png", "em.png"} <= names          # training curves per stage
     assert "**Joined on `condition`**" in run.report               # the 5 (here 3) points of H1a/H2
     assert "**The series** over `condition`" in run.report         # V1/V2's nested summary
+    # 5 (here 3) points: decided by the exact permutation test and the estimate reaching the threshold
+    assert "supported when the estimate is >= 0.7 and the Holm-corrected p &lt; 0.05 (permutation test against 0, greater)" in run.report
+    assert {h for h, v in hyps.items() if v["kind"] == "confirmatory"} == {"H1a", "H1b", "H2a", "H2b"}
     assert "## Training curves" in run.report and "## Deviations from the pre-registration" in run.report
