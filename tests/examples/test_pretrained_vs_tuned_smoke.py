@@ -6,7 +6,7 @@ import pytest
 
 from .smoke_run import assert_smoke_report, run_smoke
 
-HYPOTHESES = [f"H{i}" for i in range(1, 13)]
+HYPOTHESES = [f"H{i}" for i in range(1, 14)]
 
 
 @pytest.mark.e2e
@@ -18,7 +18,7 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     # The same analysis stages as the full profile, plus the two that make the stand-in pair.
     ran = {s["name"] for s in run.results["stages"]}
     assert {"lens", "lens_tuned", "direction", "steer", "graft", "answers", "instructions",
-            "judged", "tiny_pt", "tiny_it"} <= ran
+            "judged", "answers_pt", "instructions_pt", "tiny_pt", "tiny_it"} <= ran
 
     figures = run.results["figures"]
     # The convergence gap in every family: the per-family gap as a series over families (the
@@ -54,3 +54,5 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     counts = {s["name"]: s["counts"] for s in run.results["stages"]}
     assert sum(counts["answers"].values()) == 3
     assert sum(counts["instructions"].values()) == sum(counts["judged"].values()) == 3
+    # ... and the PT model answered the same prompts, as plain text, for the baseline (H13).
+    assert sum(counts["answers_pt"].values()) == sum(counts["instructions_pt"].values()) == 1
