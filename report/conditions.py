@@ -73,6 +73,9 @@ def condition_summary(hypothesis, plan, tables
              "level": LEVEL, "where": " and ".join(applied) or None}
     figure = _figure(kind, x, by, rows, f"mean {first.source}.{first.column}",
                      _comparable_threshold(hypothesis, threshold))
+    upper = hypothesis.expect.upper       # `between a and b`: the upper bound, on the same scale
+    if upper is not None and figure["threshold"] is not None:
+        figure["threshold_upper"] = _comparable_threshold(hypothesis, upper)
     return table, figure
 
 

@@ -39,10 +39,7 @@ def draw(figure: dict[str, Any], path: str | Path) -> Path:
             _series(ax, figure)
         else:
             _lines(ax, figure["series"])
-        threshold = figure.get("threshold")
-        if threshold is not None:
-            ax.axhline(threshold, color="0.3", linestyle="--", linewidth=1,
-                       label=f"threshold {threshold:g}")
+        _expected(ax, figure.get("threshold"), figure.get("threshold_upper"), ax.axhline, ax.axhspan, "")
         ax.set_xlabel(figure.get("x") or "condition")
         ax.set_ylabel(figure.get("ylabel") or "")
         handles, labels = ax.get_legend_handles_labels()
@@ -110,10 +107,21 @@ def _series(ax, figure: dict[str, Any]) -> None:
             ax.plot([mark["x"]], [mark["y"]], marker="*", markersize=13, color="tab:red",
                     markeredgecolor="black", markeredgewidth=0.6, linestyle="none", label=mark["label"],
                     zorder=5)
-    x_threshold = figure.get("x_threshold")
-    if x_threshold is not None:
-        ax.axvline(x_threshold, color="0.3", linestyle="--", linewidth=1,
-                   label=f"threshold: {figure.get('x') or 'key'} {x_threshold:g}")
+    _expected(ax, figure.get("x_threshold"), figure.get("x_threshold_upper"), ax.axvline, ax.axvspan,
+              f"{figure.get('x') or 'key'} ")
+
+
+def _expected(ax, low: float | None, upper: float | None, line, span, what: str) -> None:
+    """The expect threshold: a dashed line, or for `between a and b` the shaded range with
+    both bounds dashed (a single line at the lower bound read as `>= a`)."""
+    if low is None:
+        return
+    if upper is None:
+        line(low, color="0.3", linestyle="--", linewidth=1, label=f"threshold: {what}{low:g}")
+        return
+    span(low, upper, color="0.5", alpha=0.12, linewidth=0, label=f"expected: {what}between {low:g} and {upper:g}")
+    for bound in (low, upper):
+        line(bound, color="0.3", linestyle="--", linewidth=1)
 
 
 def _scatter(ax, series: list[dict], fit: list[float] | None) -> None:

@@ -150,12 +150,15 @@ def _marks(s: dict[str, Any]) -> tuple[list[dict], list[dict]]:
 
 def _figure(shown: list[dict], hypothesis, single: bool) -> dict[str, Any]:
     threshold = hypothesis.expect.threshold if single else None
+    upper = hypothesis.expect.upper if single else None      # `between a and b`
     first = shown[0]
     name = first["call"].func.text
     figure = {"kind": "series", "x": " / ".join(dict.fromkeys(s["key"] for s in shown)),
               "ylabel": _ylabel(shown),
               "threshold": threshold if name in ("max", "min", "mean", "median") else None,
               "x_threshold": threshold if name in ("argmax", "argmin", "first_reaching") else None,
+              "threshold_upper": upper if name in ("max", "min", "mean", "median") else None,
+              "x_threshold_upper": upper if name in ("argmax", "argmin", "first_reaching") else None,
               "series": [], "marks": [], "lines": []}
     for k, s in enumerate(shown):
         figure["series"].append({"label": f"{s['label']} per {s['key']}", "x": s["keys"], "y": s["y"],

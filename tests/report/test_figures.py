@@ -83,3 +83,21 @@ def test_long_legend_labels_are_wrapped_short_ones_kept():
     assert short == "peak: checkpoint = 10"
     assert "\n" in wrapped and max(len(line) for line in wrapped.splitlines()) <= LEGEND_WIDTH
     assert wrapped.replace("\n", " ") == long
+
+
+def test_a_between_expect_is_drawn_as_a_shaded_range_with_both_bounds():
+    """`between a and b` is the range, not a line at a (which reads as `>= a`)."""
+    from matplotlib.figure import Figure
+
+    from specc.report.figures import _expected
+
+    ax = Figure().add_subplot()
+    _expected(ax, 4, 12, ax.axvline, ax.axvspan, "checkpoint ")
+    assert sorted(line.get_xdata()[0] for line in ax.lines) == [4, 12]
+    (span,) = ax.patches
+    assert (span.get_x(), span.get_x() + span.get_width()) == (4, 12)
+    assert span.get_label() == "expected: checkpoint between 4 and 12"
+
+    ax = Figure().add_subplot()
+    _expected(ax, 0.5, None, ax.axhline, ax.axhspan, "")
+    assert [line.get_ydata()[0] for line in ax.lines] == [0.5] and not ax.patches

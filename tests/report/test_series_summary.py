@@ -113,3 +113,10 @@ def test_argmax_over_text_keys_has_no_series_figure(tables):
     """The verdict reports the error; the summary leaves the figure out instead of failing."""
     h = _hyp("argmax(mean(post.alignment) per condition)", "> 0")
     assert series_summary(h, tables) == (None, None)
+
+
+def test_a_between_expect_gives_both_bounds_on_the_key_axis(tables):
+    text = "argmax(pearson(score.pref by item, humans.pref by item) per checkpoint)"
+    _, figure = series_summary(_hyp(text, "between 200 and 800"), tables)
+    assert (figure["x_threshold"], figure["x_threshold_upper"]) == (200, 800)
+    assert figure["threshold"] is None and figure["threshold_upper"] is None
