@@ -20,7 +20,7 @@ from specc.registry import Registry, plugin_modules
 
 from ._op import (BYTES_PER_TOKEN, Artifact, Cost, CostContext, DataRef, DataStats, ModelRef,
                   Op, OpNotImplemented, OpParams, PluginError, Ref, TableOrDataRef, TableRef, TokenizerRef)
-from .analyse import corpus_stats, correlate
+from .analyse import corpus_stats, correlate, influence
 from .eval import check, generate, judge, logprob_pairs, multiple_choice, perplexity
 from .probe import activations, attention, diff_means, graft, linear, logit_lens, steer
 from .train import dpo, orpo, pretrain, sft, tokenizer
@@ -33,7 +33,7 @@ _MODULES = (
     # probe
     activations, linear, logit_lens, diff_means, steer, graft, attention,
     # analyse
-    corpus_stats, correlate,
+    corpus_stats, correlate, influence,
 )
 
 PLUGINS_ENV = "SPECC_PLUGINS"

@@ -39,7 +39,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from .._common import DATA_COLUMN, differs_from
-from .._op import Op, OpParams
+from .._op import Op, OpParams, TableOrDataRef
 from ..eval._prompting import ChatTemplate, System, check_system
 from ._finetune import FinetuneParams, finetune_axes, finetune_cost
 
@@ -54,6 +54,13 @@ class SftFields(OpParams):
 
 
 class Params(FinetuneParams):
+    data: TableOrDataRef = Field(description=(
+        "Fine-tuning records: a data source or `source.split`, or a table stage whose rows are "
+        "the records (e.g. analyse.influence's, with `keep_column: keep`)."))
+    keep_column: Annotated[str | None, DATA_COLUMN] = Field(default=None, min_length=1, description=(
+        "Train only on the records whose value in this column is true / nonzero, e.g. `keep` of "
+        "an analyse.influence table: the records left after dropping the most influential. "
+        "None (default) trains on every record."))
     fields: SftFields = Field(default_factory=SftFields, description=(
         "Which record fields hold the prompt and the completion."))
     completion_only_loss: bool = Field(default=True, description=(
@@ -65,6 +72,8 @@ class Params(FinetuneParams):
     @model_validator(mode="after")
     def _chat_needs_pairs(self) -> "Params":
         check_system(self.system, self.chat_template)
+        if self.keep_column is not None and self.keep_column in (self.fields.prompt, self.fields.completion):
+            raise ValueError(f"keep_column {self.keep_column!r} is also a text field; name the 0/1 column")
         if self.chat_template is not None and self.fields.prompt is None:
             raise ValueError("chat_template needs prompt/completion records (fields.prompt), not plain text")
         return self
@@ -73,13 +82,13 @@ class Params(FinetuneParams):
 def _rows(ctx, p: Params, tok) -> dict[str, list[str]]:
     """prompt/completion columns, or one text column when `fields.prompt` is None."""
     from ._trl import column, join, text_chunks
+    if p.fields.prompt is None and p.keep_column is None and _is_text_file(ctx, p.data):
+        chunks = text_chunks(ctx, p.data, p.fields.completion, tok, p.max_length)
+        return {"text": [tok.decode(c) for c in chunks]}
+    ds = _kept(ctx, p)
     if p.fields.prompt is None:
-        if ctx.data_kind(p.data) == "text":
-            chunks = text_chunks(ctx, p.data, p.fields.completion, tok, p.max_length)
-            return {"text": [tok.decode(c) for c in chunks]}
-        texts = column(ctx.data(p.data), p.fields.completion, p.data)
+        texts = column(ds, p.fields.completion, p.data)
         return {"text": [str(t) for t in texts if t is not None]}
-    ds = ctx.data(p.data)
     pairs = [(str(a), str(b)) for a, b in zip(column(ds, p.fields.prompt, p.data),
                                               column(ds, p.fields.completion, p.data))
              if a is not None and b is not None]
@@ -87,6 +96,22 @@ def _rows(ctx, p: Params, tok) -> dict[str, list[str]]:
         return _chat_rows(ctx, p, tok, pairs)
     ctx.record(join="prompt + ' ' + completion (a leading space added when missing)")
     return {"prompt": [a for a, _ in pairs], "completion": [join(a, b) for a, b in pairs]}
+
+
+def _is_text_file(ctx, data: str) -> bool:
+    from specc.datarefs import ref_source
+    return ref_source(data) in ctx.payload.data and ctx.data_kind(data) == "text"
+
+
+def _kept(ctx, p: Params):
+    """The records of `data` (a source or a table stage), only those `keep_column` keeps."""
+    from ._trl import column, records
+    ds = records(ctx, p.data)
+    if p.keep_column is None:
+        return ds
+    keep = [bool(v) for v in column(ds, p.keep_column, p.data)]
+    ctx.record(kept={"column": p.keep_column, "kept": sum(keep), "of": len(keep)})
+    return ds.select([i for i, k in enumerate(keep) if k])
 
 
 def _chat_rows(ctx, p: Params, tok, pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -141,5 +166,5 @@ def run(p: Params, ctx) -> None:
     fit(trainer, p, ctx, tok)
 
 
-OP = Op(name="train.sft", version=2, params=Params, produces="model", doc=__doc__,
+OP = Op(name="train.sft", version=3, params=Params, produces="model", doc=__doc__,
         cost=finetune_cost, axes=finetune_axes, run=run, parallel=True)

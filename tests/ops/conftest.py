@@ -44,6 +44,7 @@ MINIMAL = {
                     "layers": [8, 9, 10, 11]},
     "analyse.corpus_stats": {"corpus": "corpus", "items": "pairs", "first": "a", "second": "b"},
     "analyse.correlate": {"table": "t", "x": "a", "y": "b"},
+    "analyse.influence": {"model": "tiny", "data": "corpus", "target": "pairs"},
 }
 
 

@@ -17,7 +17,7 @@ EXPECTED = {
     "eval.generate", "eval.judge", "eval.check",
     "probe.activations", "probe.linear", "probe.logit_lens", "probe.diff_means", "probe.attention",
     "probe.steer", "probe.graft",
-    "analyse.corpus_stats", "analyse.correlate",
+    "analyse.corpus_stats", "analyse.correlate", "analyse.influence",
 }
 ALL = [(n, op) for n, op in OPS.items() if n in BUILTIN]  # not the tests' plugin ops
 
