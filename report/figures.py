@@ -30,14 +30,17 @@ def draw(figure: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.style.context("default"), rc_context(_STYLE):
         fig = Figure(figsize=SIZE, dpi=DPI)
-        ax = fig.add_subplot()
+        if figure["kind"] == "arms":   # a figure of its own: the arms' axes beside the difference's
+            ax = _arms(fig, figure)
+        else:
+            ax = fig.add_subplot()
         if figure["kind"] == "bars":
             _bars(ax, figure["series"])
         elif figure["kind"] == "scatter":
             _scatter(ax, figure["series"], figure.get("fit"))
         elif figure["kind"] == "series":
             _series(ax, figure)
-        else:
+        elif figure["kind"] != "arms":
             _lines(ax, figure["series"])
         _expected(ax, figure.get("threshold"), figure.get("threshold_upper"), ax.axhline, ax.axhspan, "")
         ax.set_xlabel(figure.get("x") or "condition")
@@ -81,22 +84,7 @@ def _series(ax, figure: dict[str, Any]) -> None:
         if xs and min(xs) > 0 and max(xs) / min(xs) >= 30:
             ax.set_xscale("log")
     else:
-        categories = list(dict.fromkeys(str(x) for s in figure["series"] for x in s["x"]))
-        at = {c: i for i, c in enumerate(categories)}
-        step = 0.15 if len(figure["series"]) > 1 else 0.0
-        for k, s in enumerate(figure["series"]):
-            shift = (k - (len(figure["series"]) - 1) / 2) * step
-            pts = [(at[str(x)] + shift, y, lo, hi) for x, y, lo, hi in zip(s["x"], s["y"], s["low"], s["high"])
-                   if y is not None]
-            if not pts:
-                continue
-            px, py, lo, hi = zip(*pts)
-            err = [[_below(y, l) for y, l in zip(py, lo)], [_above(y, h) for y, h in zip(py, hi)]]
-            ax.errorbar(px, py, yerr=err, fmt="o", capsize=3, markersize=5, label=s["label"])
-        ax.set_xticks(range(len(categories)))
-        ax.set_xticklabels(categories, rotation=30 if len(categories) > 4 else 0,
-                           ha="right" if len(categories) > 4 else "center", fontsize="small")
-        shifts = [(k - (len(figure["series"]) - 1) / 2) * step for k in range(len(figure["series"]))]
+        at, shifts = _points(ax, figure["series"])
         figure = {**figure, "marks": [{**m, "x": at.get(str(m["x"]), 0) + shifts[m.get("series", 0)]}
                                       for m in figure.get("marks", [])]}
     for line in figure.get("lines", []):   # in its series' colour (the default cycle, in order)
@@ -109,6 +97,57 @@ def _series(ax, figure: dict[str, Any]) -> None:
                     zorder=5)
     _expected(ax, figure.get("x_threshold"), figure.get("x_threshold_upper"), ax.axvline, ax.axvspan,
               f"{figure.get('x') or 'key'} ")
+
+
+def _points(ax, series: list[dict]) -> tuple[dict[str, int], list[float]]:
+    """Points with error bars over categories, the series side by side (shifted a little)
+    on an axis fitted to the intervals, not forced to include 0. Returns each category's
+    position and each series' shift."""
+    categories = list(dict.fromkeys(str(x) for s in series for x in s["x"]))
+    at = {c: i for i, c in enumerate(categories)}
+    step = 0.15 if len(series) > 1 else 0.0
+    shifts = [(k - (len(series) - 1) / 2) * step for k in range(len(series))]
+    for s, shift in zip(series, shifts):
+        pts = [(at[str(x)] + shift, y, lo, hi) for x, y, lo, hi in zip(s["x"], s["y"], s["low"], s["high"])
+               if y is not None]
+        if not pts:
+            continue
+        px, py, lo, hi = zip(*pts)
+        err = [[_below(y, l) for y, l in zip(py, lo)], [_above(y, h) for y, h in zip(py, hi)]]
+        ax.errorbar(px, py, yerr=err, fmt="o", capsize=3, markersize=5, label=s["label"])
+    ax.set_xticks(range(len(categories)))
+    ax.set_xticklabels([textwrap.fill(c, 28) for c in categories], rotation=30 if len(categories) > 4 else 0,
+                       ha="right" if len(categories) > 4 else "center", fontsize="small")
+    ax.set_xlim(-0.5, len(categories) - 0.5)   # a point at the axis' edge is half hidden
+    return at, shifts
+
+
+def _arms(fig, figure: dict[str, Any]):
+    """A difference hypothesis: each arm's mean as a point with its interval; beside it, when
+    the figure has one, the difference of the means with its interval, 0 and the expected
+    threshold. Returns the arms' axes."""
+    difference = figure.get("difference")
+    if difference is None:
+        ax = fig.add_subplot()
+        _points(ax, figure["series"])
+        return ax
+    ax, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1]})
+    _points(ax, figure["series"])
+    y, low, high = difference["mean"], difference.get("ci_low"), difference.get("ci_high")
+    right.errorbar([0], [y], yerr=[[_below(y, low)], [_above(y, high)]], fmt="D", color="C1",
+                   capsize=4, markersize=5)
+    right.axhline(0.0, color="0.2", linewidth=0.8)
+    _expected(right, difference.get("threshold"), difference.get("threshold_upper"),
+              right.axhline, right.axhspan, "")
+    right.set_xticks([0])
+    right.set_xticklabels([textwrap.fill(difference["label"], 22)], fontsize="x-small")
+    right.set_xlim(-0.6, 0.6)
+    right.set_xlabel(textwrap.fill(difference["interval"], 22), fontsize="small")
+    right.set_ylabel("difference of the means")
+    handles, labels = right.get_legend_handles_labels()
+    if handles:
+        right.legend(handles, labels, fontsize="x-small", frameon=False)
+    return ax
 
 
 def _expected(ax, low: float | None, upper: float | None, line, span, what: str) -> None:

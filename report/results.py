@@ -176,6 +176,11 @@ def _figure_alt(hid: str, figure: dict[str, Any] | None) -> str | None:
         marked = "; ".join(m["label"] for m in (figure.get("marks") or []) + (figure.get("lines") or []))
         shown = ", ".join(s["label"] for s in figure.get("series") or [])
         return f"{hid}: {shown}" + (f" ({marked})" if marked else "")
+    if figure.get("kind") == "arms":
+        arms = " and ".join(str(x) for s in figure.get("series") or [] for x in s["x"])
+        difference = figure.get("difference")
+        return (f"{hid}: each arm's mean with its interval ({arms})"
+                + (f", and their difference ({difference['interval']})" if difference else ""))
     return f"{hid}: {figure.get('ylabel') or 'the measure'} by {figure.get('x') or 'condition'}"
 
 

@@ -4,9 +4,14 @@
   Condition)`): the joined per-key table (one row per key: both sides' means) and a
   scatter of it with the least-squares line;
 * a difference of two arms (`diff_means`, `cohens_d`): each arm's mean with its 95%
-  t-interval (over unit means when the table has the unit), drawn side by side, labelled by
-  the conditions that tell them apart; when both arms hold a sweep (several `layer` or
-  `alpha` values each: a lens, a steering sweep), one curve per arm along it instead;
+  t-interval (over unit means when the table has the unit), drawn as points side by side on
+  an axis fitted to them (bars from 0 hid a small difference between two large means),
+  labelled by the conditions that tell them apart, beside the difference of the two means
+  with its own interval — paired over the hypothesis' unit when both arms hold the same
+  units, as the verdict pairs them (the arms' intervals carry the between-unit spread a
+  paired difference cancels) — and, for `diff_means`, the expected threshold on it; when
+  both arms hold a sweep (several `layer` or `alpha` values each: a lens, a steering
+  sweep), one curve per arm along it instead;
 * means of one column under different filters combined by arithmetic (`1 - mean(g.kl where
   n_layers > 0) / mean(g.kl where n_layers == 0)`): each mean as an arm, the same way.
 
@@ -57,7 +62,16 @@ def arms_summary(hypothesis, tables) -> tuple[dict[str, Any] | None, dict[str, A
     call = hypothesis.call
     if call is None or len(call.args) != 2:
         return None, None
-    return _arms(list(call.args), _scope(hypothesis), tables, call.func.text)
+    table, figure = _arms(list(call.args), _scope(hypothesis), tables, call.func.text)
+    if figure is not None and figure["kind"] == "arms":
+        difference = _difference(list(call.args), _scope(hypothesis), tables, hypothesis.unit)
+        if difference is not None:
+            table["difference"] = difference
+            figure["difference"] = {**difference, "label": " − ".join(figure["series"][0]["x"])}
+            if call.func.text == "diff_means":   # the threshold is on the difference's scale
+                figure["difference"]["threshold"] = hypothesis.expect.threshold
+                figure["difference"]["threshold_upper"] = hypothesis.expect.upper
+    return table, figure
 
 
 def means_summary(hypothesis, plan, tables) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -95,8 +109,10 @@ def _arms(args, scope, tables, function: str) -> tuple[dict[str, Any] | None, di
             frame.groupby([k.text for k in arg.by])[column].mean() if arg.by else frame[column])
         n, mean, low, high = mean_interval(units.to_numpy())
         rows.append({"arm": format_measure(arg), "n": n, "mean": mean, "ci_low": low, "ci_high": high})
+    over = "group means" if any(a.by for a in args) else (
+        f"{UNIT} means" if all(UNIT in f.columns for f in frames) else "rows")
     table = {"kind": "arms", "rows": rows, "by": [], "level": LEVEL, "function": function,
-             "interval": f"t over {UNIT} means" if not any(a.by for a in args) else "t over group means"}
+             "interval": f"t over {over}"}
     labels = _arm_labels(args)
     sweep = _sweep(frames) if not any(a.by for a in args) else None
     if sweep is not None:   # each arm is a curve (a lens over layers, a steering sweep over alpha)
@@ -107,10 +123,39 @@ def _arms(args, scope, tables, function: str) -> tuple[dict[str, Any] | None, di
         return table, figure
     same = len({format_measure(a.column) for a in args}) == 1
     ylabel = f"mean {format_measure(args[0].column)}" if same else "mean of each arm"
-    figure = {"kind": "bars", "x": "arm", "ylabel": ylabel, "threshold": None,
+    figure = {"kind": "arms", "x": "arm", "ylabel": ylabel, "threshold": None,
               "series": [{"label": "arm mean", "x": labels, "y": [r["mean"] for r in rows],
                           "low": [r["ci_low"] for r in rows], "high": [r["ci_high"] for r in rows]}]}
     return table, figure
+
+
+def _difference(args, scope, tables, unit: str | None) -> dict[str, Any] | None:
+    """The first arm's mean minus the second's with its 95% t-interval: paired over `unit` (the
+    hypothesis' resampling unit) when both arms hold exactly the same units, else Welch's
+    interval over the arms' unit means (or rows). None for arms of keyed means."""
+    import numpy as np
+    from scipy import stats
+    if any(a.by for a in args):
+        return None
+    found = [_rows(arg, scope, tables) for arg in args]
+    if any(f is None for f in found):
+        return None
+    (a, column), (b, _) = found
+    if unit and unit in a.columns and unit in b.columns:
+        ua, ub = a.groupby(unit)[column].mean(), b.groupby(unit)[column].mean()
+        if len(ua) > 1 and set(ua.index) == set(ub.index):
+            n, mean, low, high = mean_interval((ua - ub.reindex(ua.index)).to_numpy())
+            return {"n": n, "mean": mean, "ci_low": low, "ci_high": high, "level": LEVEL,
+                    "interval": f"paired t over {n} {unit} means"}
+    xa, xb = (f.groupby(UNIT)[column].mean() if UNIT in f.columns else f[column] for f in (a, b))
+    xa, xb = xa.to_numpy(dtype=float), xb.to_numpy(dtype=float)
+    mean = float(xa.mean() - xb.mean())
+    interval = {"n": len(xa) + len(xb), "mean": mean, "ci_low": None, "ci_high": None, "level": LEVEL,
+                "interval": f"Welch t, {len(xa)} vs {len(xb)}"}
+    if len(xa) > 1 and len(xb) > 1 and (xa.var(ddof=1) > 0 or xb.var(ddof=1) > 0):
+        ci = stats.ttest_ind(xa, xb, equal_var=False).confidence_interval(LEVEL)
+        interval.update(ci_low=float(ci.low), ci_high=float(ci.high))
+    return interval
 
 
 # Columns along which a table holds a curve per item: a lens's layers, a steering sweep's alphas.

@@ -25,7 +25,8 @@ def test_smoke_profile_runs_and_reports(tmp_path):
 
     figures = run.results["figures"]
     # Generated-format vs constrained accuracy: the two arms, on the same items.
-    assert figures["H1"]["kind"] == "bars"
+    assert figures["H1"]["kind"] == "arms"
+    assert figures["H1"]["difference"]["interval"] == "paired t over 12 item means"   # as the verdict pairs
     assert figures["H1"]["series"][0]["x"] == ["rules.correct", "constrained.correct"]
     arms = run.results["condition_tables"]["H1"]["rows"]
     assert arms[0]["n"] == arms[1]["n"] == 12          # the same 12 sampled audit items

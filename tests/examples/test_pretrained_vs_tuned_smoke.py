@@ -29,10 +29,10 @@ def test_smoke_profile_runs_and_reports(tmp_path):
     assert figures["H12"]["kind"] == "layers"
     assert [s["label"] for s in figures["H12"]["series"]] == ['variant == "it"', 'variant == "pt"']
     assert figures["H12"]["series"][0]["x"] == list(range(8))      # all 8 blocks of the stand-in
-    # The steering sweep is a curve over alpha; the commitment layer and the steering arms are bars.
+    # The steering sweep is a curve over alpha; the commitment layer and the steering arms are points (arms).
     assert figures["H7"]["kind"] == "curve" and figures["H7"]["x"] == "alpha"
     assert figures["H7"]["series"][0]["x"] == [0.0, 1.0, 2.0]
-    assert figures["H3"]["kind"] == "bars"
+    assert figures["H3"]["kind"] == "arms"
     assert figures["H6"]["series"][0]["x"] == ["alpha == 1.0", "alpha == 0.0"]
     # A graft's share of the gap closed sets the grafted late-region KL against the baseline.
     for hid in ("H4", "H5"):

@@ -1,5 +1,5 @@
 """condition_summary: the figure kind follows the table (checkpoints -> curve, layers ->
-layers, else bars) and every mean and interval matches scipy's."""
+layers, a difference's arms -> points beside their difference, else bars) and every mean and interval matches scipy's."""
 from __future__ import annotations
 
 import numpy as np
@@ -101,8 +101,8 @@ def test_a_difference_shows_its_two_arms_with_item_intervals(rng):
         item_means = table[table.alpha == alpha].groupby("item")["diff"].mean()
         n, mean, low, high = t_interval(item_means)
         assert (row["n"], row["mean"], row["ci_low"], row["ci_high"]) == pytest.approx((n, mean, low, high))
-    # the bars are labelled by what tells the arms apart; the table keeps each arm's whole text
-    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["alpha == 8.0", "alpha == 0.0"]
+    # the arms are labelled by what tells them apart; the table keeps each arm's whole text
+    assert figure["kind"] == "arms" and figure["series"][0]["x"] == ["alpha == 8.0", "alpha == 0.0"]
     assert summary["rows"][0]["arm"] == "steer.diff where alpha == 8.0"
 
 
@@ -127,7 +127,7 @@ def test_arms_that_hold_a_layer_sweep_are_one_curve_each(rng):
 def test_arms_of_different_columns_keep_their_whole_text():
     table = pd.DataFrame({"item": range(10), "a": np.arange(10.0), "b": np.arange(10.0) ** 2})
     _, figure = condition_summary(hyp("diff_means(t.a, t.b)", "> 0"), fake_plan(t=()), {"t": table})
-    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["t.a", "t.b"]
+    assert figure["kind"] == "arms" and figure["series"][0]["x"] == ["t.a", "t.b"]
 
 
 def test_a_steering_sweep_is_a_curve_over_alpha(rng):
@@ -151,7 +151,7 @@ def test_a_per_item_summary_repeated_on_every_layer_is_not_a_flat_curve(rng):
     assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["family=a", "family=b"]
 
 
-def test_arms_of_a_per_item_value_repeated_on_every_layer_are_bars(rng):
+def test_arms_of_a_per_item_value_repeated_on_every_layer_are_points(rng):
     commit = {(v, i): rng.integers(0, 4) for v in ("pt", "it") for i in range(12)}
     table = pd.DataFrame([{"variant": v, "item": i, "layer": layer, "commitment_layer": commit[v, i]}
                           for v in ("pt", "it") for i in range(12) for layer in range(4)])
@@ -159,7 +159,47 @@ def test_arms_of_a_per_item_value_repeated_on_every_layer_are_bars(rng):
         hyp('diff_means(lens.commitment_layer where variant == "it", '
             'lens.commitment_layer where variant == "pt")', "> 0"),
         fake_plan(lens=("variant",)), {"lens": table})
-    assert figure["kind"] == "bars" and figure["ylabel"] == "mean lens.commitment_layer"
+    assert figure["kind"] == "arms" and figure["ylabel"] == "mean lens.commitment_layer"
+
+
+def test_a_paired_difference_is_drawn_beside_its_arms_with_the_threshold(rng):
+    """H3 of finetune-methods: the same held-out documents in both arms, a small difference
+    between two large means. The difference is paired over the hypothesis' unit (its interval
+    cancels the between-document spread the arms' intervals carry) and diff_means' threshold
+    is on its scale."""
+    from scipy import stats
+    from specc.compiler.spec_model import Decision, Hypothesis
+    from specc.compiler.typed_hypothesis import compile_hypothesis
+    hard = rng.normal(4.0, 0.6, size=50)   # a document's difficulty, shared by both arms
+    table = pd.DataFrame([{"upstream": up, "doc": d, "nll": hard[d] + (0.0 if up == "sft" else 0.05)
+                           + rng.normal(0, 0.02)} for up in ("sft", "noreplay") for d in range(50)])
+    measure = 'diff_means(ppl.nll where upstream == "sft", ppl.nll where upstream == "noreplay")'
+    h = compile_hypothesis("H3", Hypothesis(statement="s", measure=measure, expect="< 0",
+                                            interval={"method": "bca", "unit": "doc"}), Decision())
+    summary, figure = condition_summary(h, fake_plan(ppl=("upstream",)), {"ppl": table})
+    assert summary["interval"] == "t over rows"   # no item column: the arms are over rows
+    by_doc = table.pivot(index="doc", columns="upstream", values="nll")
+    ci = stats.ttest_rel(by_doc["sft"], by_doc["noreplay"]).confidence_interval(0.95)
+    difference = figure["difference"]
+    assert difference["interval"] == "paired t over 50 doc means" and difference["n"] == 50
+    assert (difference["mean"], difference["ci_low"], difference["ci_high"]) == pytest.approx(
+        ((by_doc["sft"] - by_doc["noreplay"]).mean(), ci.low, ci.high))
+    assert difference["ci_high"] < 0 < min(r["ci_high"] - r["ci_low"] for r in summary["rows"]) - 0.1
+    assert (difference["threshold"], difference["threshold_upper"]) == (0.0, None)
+    assert difference["label"] == 'upstream == "sft" − upstream == "noreplay"'
+    assert summary["difference"]["mean"] == difference["mean"]   # also a row of the arms table
+
+
+def test_unpaired_arms_get_welch_and_cohens_d_no_threshold_on_the_difference(rng):
+    from scipy import stats
+    table = pd.DataFrame({"g": ["a"] * 20 + ["b"] * 30, "item": range(50), "x": rng.normal(size=50)})
+    _, figure = condition_summary(hyp('cohens_d(t.x where g == "a", t.x where g == "b")', "> 0.2"),
+                                  fake_plan(t=()), {"t": table})
+    ci = stats.ttest_ind(table.x[:20], table.x[20:], equal_var=False).confidence_interval(0.95)
+    difference = figure["difference"]
+    assert difference["interval"] == "Welch t, 20 vs 30"
+    assert (difference["ci_low"], difference["ci_high"]) == pytest.approx((ci.low, ci.high))
+    assert "threshold" not in difference   # d's threshold is not on the scale of the means
 
 
 def _lens_table(rng):
@@ -199,7 +239,7 @@ def test_means_of_one_column_under_different_filters_are_arms(rng):
     assert (summary["rows"][0]["mean"], summary["rows"][0]["ci_low"]) == pytest.approx((mean, low))
     # labelled by what tells them apart (the shared direction filter is left out); a per-item
     # value on every layer is no curve
-    assert figure["kind"] == "bars" and figure["series"][0]["x"] == ["n_layers > 0", "n_layers == 0"]
+    assert figure["kind"] == "arms" and figure["series"][0]["x"] == ["n_layers > 0", "n_layers == 0"]
 
 
 def test_means_that_differ_in_an_axis_keep_the_condition_curve(rng):

@@ -22,6 +22,13 @@ BARS = {"kind": "bars", "x": None, "ylabel": "mean steer.diff", "threshold": 0.0
         "series": [{"label": "mean steer.diff", "x": ["model=a", "model=b|c"], "y": [0.3, -0.1],
                     "low": [None, -0.3], "high": [None, 0.1]}]}
 
+ARMS = {"kind": "arms", "x": "arm", "ylabel": "mean ppl.nll_per_token", "threshold": None,
+        "series": [{"label": "arm mean", "x": ['upstream == "sft"', 'upstream == "sft_noreplay"'],
+                    "y": [4.01, 4.06], "low": [3.93, 3.98], "high": [4.09, 4.14]}],
+        "difference": {"label": 'upstream == "sft" − upstream == "sft_noreplay"', "n": 200, "mean": -0.053,
+                       "ci_low": -0.059, "ci_high": -0.047, "level": 0.95,
+                       "interval": "paired t over 200 doc means", "threshold": 0.0, "threshold_upper": None}}
+
 
 SCATTER = {"kind": "scatter", "x": "score.correct", "ylabel": "humans.total_mean", "threshold": None,
            "series": [{"label": "one point per UID", "x": [0.8, 0.6, 0.7], "y": [0.9, 0.7, 0.85],
@@ -50,8 +57,8 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS, SCATTER, SERIES, SERIES_BY_CONDITION],
-                         ids=["curve", "layers", "bars", "scatter", "series", "series-by-condition"])
+@pytest.mark.parametrize("figure", [CURVE, LAYERS, BARS, ARMS, SCATTER, SERIES, SERIES_BY_CONDITION],
+                         ids=["curve", "layers", "bars", "arms", "scatter", "series", "series-by-condition"])
 def test_each_kind_is_a_png_of_the_fixed_size(tmp_path, figure):
     path = draw(figure, tmp_path / "sub" / "f.png")
     data = path.read_bytes()
@@ -101,3 +108,27 @@ def test_a_between_expect_is_drawn_as_a_shaded_range_with_both_bounds():
     ax = Figure().add_subplot()
     _expected(ax, 0.5, None, ax.axhline, ax.axhspan, "")
     assert [line.get_ydata()[0] for line in ax.lines] == [0.5] and not ax.patches
+
+
+def test_arms_are_points_on_an_axis_fitted_to_them_beside_their_difference():
+    """Bars from 0 hid a small paired difference between two means near 4 (finetune-methods H3):
+    the arms are points whose axis is not stretched to 0, and the difference has its own axis
+    with 0 and the expected threshold."""
+    from matplotlib.figure import Figure
+
+    from specc.report.figures import _arms
+
+    fig = Figure()
+    ax = _arms(fig, ARMS)
+    assert not ax.patches                        # no bars
+    assert ax.get_ylim()[0] > 3.5                # not forced down to 0
+    assert [t.get_text() for t in ax.get_xticklabels()] == ['upstream == "sft"', 'upstream == "sft_noreplay"']
+    (right,) = [a for a in fig.axes if a is not ax]
+    low, high = right.get_ylim()
+    assert low < -0.059 and high >= 0.0          # the interval and 0 both in view
+    assert "threshold: 0" in right.get_legend_handles_labels()[1]
+    assert right.get_xlabel() == "paired t over 200 doc\nmeans"
+
+    fig = Figure()
+    _arms(fig, {**ARMS, "difference": None})
+    assert len(fig.axes) == 1                    # arithmetic over means: the arms alone
