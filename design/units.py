@@ -4,7 +4,10 @@
                                                stage the measure reads (axes its `where`
                                                fixes do not multiply `condition`)
     item                                       records of the data source the stage scores
-                                               (after its split), or of the source itself
+                                               (after its split and limit), or of the source
+                                               itself; of every source whose records are the
+                                               stage's rows when its op says so (a k-way
+                                               classifier's held-out records of k sources)
     any other column (UID, group ...)          distinct values of that column in the data
                                                source that has it (local files up to 64 MB)
 
@@ -60,35 +63,56 @@ def _stage_units(plan, stage: str, key: str, fixed: set[str]) -> Units:
     if key in axes:
         values = {v for t in tasks for a, v in t.condition if a == key}
         return Units(len(values), f"{len(values)} values of {key} in {stage}", (key, frozenset(values)))
-    for source, split in _data_params(plan, stage):
-        found = _data_units(plan, source, key, split)
+    rows_of = _item_sources(plan, stage) if key in ("item", "row") else None
+    if rows_of:   # the rows are the records of several sources, each once: their counts add up
+        found = [_data_units(plan, parse_data_ref(ref).source, key, ref) for ref in rows_of]
+        if all(f.n is not None for f in found):
+            n = sum(f.n for f in found)
+            return Units(n, f"{n} items of {' + '.join(rows_of)}, scored by {stage}",
+                         (stage, tuple(f.identity for f in found)))
+        return Units(None, f"{key} of {stage}: known only after running")
+    for ref in _data_refs(plan, stage):
+        found = _data_units(plan, parse_data_ref(ref).source, key, ref)
         if found.n is not None:
             return Units(found.n, f"{found.what}, scored by {stage}", found.identity)
     return Units(None, f"{key} of {stage}: known only after running")
 
 
-def _data_params(plan, stage: str) -> list[tuple[str, str | None]]:
-    """The data sources (and splits) a stage's params name, in param order."""
+def _item_sources(plan, stage: str) -> list[str] | None:
+    """The data references whose records are the stage's rows, as its op declares them
+    (the first task's params; every reference a data source of the spec), else None."""
+    from specc.ops import OPS
+    st = plan.stages[stage]
+    op = OPS.get(st.op) if st.op in OPS else None
+    if op is None or op.item_sources is None or not st.params:
+        return None
+    refs = op.item_sources(next(iter(st.params.values())))
+    parsed = [parse_data_ref(r) if isinstance(r, str) else None for r in refs]
+    if not refs or any(p is None or p.source not in plan.data for p in parsed):
+        return None
+    return list(refs)
+
+
+def _data_refs(plan, stage: str) -> list[str]:
+    """The data references (`probe`, `prefs.heldout[:60]`) a stage's params name, in param order."""
     found = []
     for params in plan.stages[stage].params.values():
         for value in params.values():
             if not isinstance(value, str):
                 continue
             ref = parse_data_ref(value)
-            if ref is None or ref.source not in plan.data:
-                continue
-            part = value[len(ref.source) + 1:] if value != ref.source else None  # "probe[sample:40]"
-            if (ref.source, part) not in found:
-                found.append((ref.source, part))
+            if ref is not None and ref.source in plan.data and value not in found:
+                found.append(value)
     return found
 
 
-def _data_units(plan, source: str, key: str, split: str | None = None) -> Units:
-    """Units in a source, or in a part of it (`split` may carry a limit: "probe[sample:40]")."""
+def _data_units(plan, source: str, key: str, label: str | None = None) -> Units:
+    """Units in a source, or in the part of it a reference reads (`label`, which may carry a
+    limit: "probe[sample:40]", "prefs.heldout[:60]")."""
     info = plan.data.get(source)
     if info is None or info.stats is None:
         return Units(None, f"{key} of {source}: unknown before loading")
-    label = f"{source}.{split}" if split else source
+    label = label or source
     if key in ("item", "row"):
         ref = parse_data_ref(label)
         n = info.stats.records

@@ -114,6 +114,11 @@ class Op:
     # A param naming a data source whose columns the output table carries through
     # (e.g. `items` for eval.logprob_pairs: UID, field ... stay available to measures).
     carries: str | None = None
+    # The data references (from its resolved params) whose records are the rows of its output
+    # table, in order, when they are not simply its first data param: analyse.corpus_stats'
+    # classifier holds one row per record of `corpus` and of each `other`. The design
+    # diagnostics count a hypothesis' items with it (design/units.py).
+    item_sources: Callable[[dict[str, Any]], list[str]] | None = None
     # Axes this op adds for downstream stages, e.g. train.pretrain -> checkpoint.
     axes: Callable[[Any], dict[str, list]] | None = None
     # Trains data-parallel on several workers when its stage asks for gpus / workers > 1

@@ -253,5 +253,17 @@ def cost(p: Params, ctx: CostContext) -> Cost:
     return data_pass_cost(ctx, p.corpus, "CPU passes over the texts; no model FLOPs")
 
 
+def item_sources(params: dict) -> list[str]:
+    """What the output's rows are records of: the classifier's, every record of `corpus` and of
+    each `other` (each held out once); frequency's, the items; divergence's rows are n-gram
+    orders, no records."""
+    if params.get("statistic") == "classifier":
+        other = params.get("other")
+        return [params["corpus"], *(other if isinstance(other, list) else [other])]
+    if params.get("statistic", "frequency") == "frequency" and params.get("items"):
+        return [params["items"]]
+    return []
+
+
 OP = Op(name="analyse.corpus_stats", version=4, params=Params, produces="table", doc=__doc__,
-        cost=cost, columns=columns, carries="items", run=run)
+        cost=cost, columns=columns, carries="items", item_sources=item_sources, run=run)

@@ -142,8 +142,8 @@ hypotheses:
 """
 
 
-@pytest.mark.parametrize("items, units", [("pairs", 200), ("pairs.test", 100),
-                                          ("pairs.test[:40]", 40), ("pairs.test[sample:30]", 30)])
+@pytest.mark.parametrize("items, units", [("pairs", 200), ("pairs.test", 100), ("pairs.test[:40]", 40),
+                                          ("pairs.test[sample:30]", 30), ("pairs[sample:30]", 30)])
 def test_units_of_a_part_and_of_a_limit(tmp_path, items, units):
     (tmp_path / ".git").mkdir()
     (tmp_path / "pairs.jsonl").write_text("".join(f'{{"good": "a {i}", "bad": "b {i}"}}\n' for i in range(200)))
@@ -209,3 +209,46 @@ hypotheses:
 """)
     designs = design_diagnostics(compile_spec(spec))
     assert designs["H1"].units == 5 and designs["H1"].units_what == "5 values of condition in values"
+
+
+CORPORA = """\
+specc: 1
+name: corpora
+title: Corpora
+question: Does the surface tell the corpora apart, and are the phrases frequent?
+data:
+  a: {text: a.txt}
+  b: {text: b.txt}
+  c: {text: c.txt}
+  phrases: {jsonl: phrases.jsonl}
+stages:
+  classifier: {op: analyse.corpus_stats, statistic: classifier, corpus: a, other: [b, "c[:10]"], folds: 2}
+  counts: {op: analyse.corpus_stats, corpus: a, items: phrases, phrase: word}
+hypotheses:
+  H1:
+    statement: The classifier tells the three corpora apart.
+    measure: mean(classifier.correct)
+    expect: ">= 0.8"
+    interval: {method: none}
+    test: {method: binomial}
+  H2:
+    statement: The phrases are frequent.
+    measure: mean(counts.per_million)
+    expect: "> 10"
+    interval: {method: bca, unit: item}
+"""
+
+
+def test_a_k_way_classifier_is_tested_over_every_held_out_record_of_its_sources(tmp_path):
+    """hypothesis-followup H1b: one row per record of `corpus` and of each `other` (each held
+    out once), so the binomial test runs over all of them, not over the first source's."""
+    (tmp_path / ".git").mkdir()
+    for name, n in (("a", 30), ("b", 20), ("c", 25)):
+        (tmp_path / f"{name}.txt").write_text("".join(f"{name} line {i}\n" for i in range(n)))
+    (tmp_path / "phrases.jsonl").write_text("".join(f'{{"word": "w{i}"}}\n' for i in range(12)))
+    (tmp_path / "spec.yaml").write_text(CORPORA)
+    designs = design_diagnostics(compile_spec(tmp_path / "spec.yaml"))
+    assert designs["H1"].units == 30 + 20 + 10   # c is read up to its limit
+    assert designs["H1"].units_what == "60 items of a + b + c[:10], scored by classifier"
+    # a frequency table has one row per item counted, not per record of the corpus counted in
+    assert designs["H2"].units == 12 and designs["H2"].units_what.startswith("12 items of phrases")
