@@ -43,6 +43,8 @@ def deviations(lock: Lock | Mapping[str, Any], plan,
     confirmatory = [h for h, x in now.get("hypotheses", {}).items() if x.get("kind") == "confirmatory"]
     out: list[Deviation] = []
     for path, old, new in diff(locked, now):
+        if new is None and isinstance(old, (dict, list)) and not old:
+            continue   # an empty default a lock frozen before lock.empty_defaults still holds
         section, _, rest = path.partition(".")
         if section == "hypotheses":
             out.append(_hypothesis(path, rest, old, new))

@@ -86,12 +86,14 @@ def confirmatory_content(plan) -> dict[str, Any]:
     """The canonical, JSON-able part of a compiled spec that a pre-registration freezes.
 
     exclude_none: a field the spec leaves unset is absent, so a future optional
-    field does not change the hash of every existing lock. Measures, thresholds
+    field does not change the hash of every existing lock; likewise a field at an
+    empty default (`rename: {}`, `exclude: []`: nothing configured), see
+    `empty_defaults`. Measures, thresholds
     and gates are the compiler's parsed ones in canonical spelling (`>0.5` and
     `> 0.5` agree), and the resampling unit is the one the run uses (declared or
     inferred).
     """
-    dumped = plan.spec.model_dump(mode="json", exclude_none=True)
+    dumped = plan.spec.model_dump(mode="json", exclude_none=True, exclude=empty_defaults(plan.spec))
     out = {key: dumped[key] for key in LOCKED_SECTIONS if key in dumped}
     for name, stage in out.get("stages", {}).items():
         stage.pop("doc", None)
@@ -105,6 +107,37 @@ def confirmatory_content(plan) -> dict[str, Any]:
         if compiled.gate is not None:
             hyp["when"] = str(compiled.gate)
     return out
+
+
+def empty_defaults(value: Any) -> dict[Any, Any]:
+    """A pydantic `exclude` tree of every field, at any depth, whose value is an empty
+    container and whose default is one too: `rename: {}` on a hub source says nothing, and
+    in the lock it would make an optional field added with an empty default change every
+    lock's hash. Only empty defaults are left out: a default that means something (alpha
+    0.05, an interval's level) stays frozen, so a change of it in a later specc is a
+    deviation; and an empty value where the default is not empty (`layers: []` against
+    all layers) is a choice, also kept. A default that later becomes non-empty is dumped,
+    so it shows as a deviation too."""
+    from pydantic import BaseModel
+    if isinstance(value, BaseModel):
+        tree: dict[Any, Any] = {}
+        for name, info in type(value).model_fields.items():
+            field_value = getattr(value, name)
+            if _empty(field_value) and not info.is_required() and \
+                    _empty(info.get_default(call_default_factory=True)):
+                tree[name] = True
+            elif sub := empty_defaults(field_value):
+                tree[name] = sub
+        return tree
+    if isinstance(value, dict):
+        return {k: sub for k, v in value.items() if (sub := empty_defaults(v))}
+    if isinstance(value, (list, tuple)):
+        return {i: sub for i, v in enumerate(value) if (sub := empty_defaults(v))}
+    return {}
+
+
+def _empty(value: Any) -> bool:
+    return isinstance(value, (dict, list, tuple)) and len(value) == 0
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -138,3 +138,14 @@ def test_a_limited_data_reference_reads_its_source():
     plan = compile_spec(spec, profile="smoke")
     assert plan.spec.stages["score"].params["items"] == "binomials[sample:600]"
     assert readers(plan)["data.binomials"] == set(plan.spec.hypotheses)
+
+
+def test_an_empty_default_in_an_older_lock_is_no_deviation(tmp_path):
+    """A lock frozen before empty defaults left the locked content still holds `over: []`;
+    the spec has not changed, so nothing deviates. A non-empty value that disappears does."""
+    lock = _frozen(tmp_path)
+    older = {**lock.content, "stages": {**lock.content["stages"],
+                                        "other": {**lock.content["stages"]["other"], "over": []}}}
+    assert deviations({"content": older}, compiled(tmp_path)) == []
+    older["stages"]["other"]["over"] = ["x"]
+    assert [d.path for d in deviations({"content": older}, compiled(tmp_path))] == ["stages.other.over"]

@@ -18,8 +18,8 @@ def test_freeze_writes_the_lock_beside_the_spec(tmp_path):
     assert data["commit"] == COMMIT and data["dirty"] is False
     assert data["specc_version"] == __version__
     assert len(data["hash"]) == 64 and data["amendments"] == []
-    assert set(data["content"]) == {"question", "seed", "data", "models", "conditions", "stages",
-                                    "hypotheses", "decision"}
+    # no data or models: those sections are at their empty default, not frozen
+    assert set(data["content"]) == {"question", "seed", "conditions", "stages", "hypotheses", "decision"}
     assert read_lock(plan.path) == lock
     assert read_lock(lock.path) == lock
 

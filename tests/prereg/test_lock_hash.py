@@ -46,3 +46,38 @@ def test_a_threshold_edit_changes_the_hash(tmp_path):
     assert _hash(tmp_path, ("alpha: 0.05", "alpha: 0.01")) != base
     assert _hash(tmp_path, ("value: 3", "value: 4")) != base
     assert _hash(tmp_path, ("question: Does the lock hold?", "question: Does it?")) != base
+
+
+def test_fields_at_an_empty_default_are_not_frozen(tmp_path):
+    """`rename: {}` on a hub source, `over: []`, a data source's `exclude: []` say nothing: in the
+    lock they made every new optional field with an empty default change every lock's hash."""
+    hub = ("    interval: {method: none}\n    test: {method: t}\n",
+           "    interval: {method: none}\n    test: {method: t}\n"
+           "data:\n  corpus: {hf: org/corpus, revision: abc123}\n")
+    content = confirmatory_content(compile_spec(write_spec(tmp_path, hub)))
+    assert content["data"]["corpus"] == {"hf": "org/corpus", "revision": "abc123", "split": "train",
+                                         "streaming": False}   # defaults that mean something stay
+    assert "over" not in content["stages"]["other"] and content["stages"]["values"]["over"] == ["x"]
+    assert not {"zip", "include", "exclude"} & set(content["conditions"])
+    renamed = (hub[0], hub[1].replace("abc123}", "abc123, rename: {Text: text}}"))
+    assert _hash(tmp_path, renamed) != _hash(tmp_path, hub)
+    assert _hash(tmp_path, (hub[0], hub[1].replace("abc123}", "abc123, rename: {}}"))) == _hash(tmp_path, hub)
+
+
+def test_an_empty_value_is_kept_where_the_default_is_not_empty():
+    from pydantic import BaseModel, Field
+
+    from specc.prereg.lock import empty_defaults
+
+    class Inner(BaseModel):
+        rename: dict[str, str] = Field(default_factory=dict)
+        layers: list[int] = Field(default_factory=lambda: [0, 1])   # [] is a choice here
+
+    class Outer(BaseModel):
+        items: dict[str, Inner]
+        tags: list[str] = []
+
+    outer = Outer(items={"a": Inner(layers=[]), "b": Inner(rename={"x": "y"})})
+    assert empty_defaults(outer) == {"items": {"a": {"rename": True}}, "tags": True}
+    assert outer.model_dump(exclude=empty_defaults(outer)) == {
+        "items": {"a": {"layers": []}, "b": {"rename": {"x": "y"}, "layers": [0, 1]}}}
