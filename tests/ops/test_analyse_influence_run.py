@@ -89,3 +89,25 @@ def test_more_blocks_than_the_model_has_is_an_error(tmp_path):
     run = finetune_run(tmp_path, STAGES.replace("last_blocks: 1", "last_blocks: 2"))
     with pytest.raises(Exception, match="only 1 decoder blocks"):
         run.execute()
+
+
+def test_a_table_stage_as_target_scores_as_its_rows_do(tmp_path):
+    # `again` reads its target from the `scores` table (whose rows carry prefs[:24]'s fields);
+    # `direct` reads the same 24 records from the data source: the scores must agree.
+    common = """\
+    op: analyse.influence
+    model: tiny
+    tokenizer: tok
+    data: "prefs[:12]"
+    text_field: sentence_good
+    target_fields: {prompt: one_prefix_prefix, completion: one_prefix_word_bad}
+    max_length: 32
+"""
+    run = finetune_run(tmp_path, STAGES.replace('"prefs[:16]"', '"prefs[:24]"')
+                       + "  again:\n" + common + "    target: scores\n"
+                       + "  direct:\n" + common + '    target: "prefs[:24]"\n')
+    run.execute()
+    assert "scores" in run.plan.stages["again"].upstream
+    assert facts(run, "again")["target_items"] == 24
+    assert run.table("again")["influence"].tolist() == pytest.approx(run.table("direct")["influence"].tolist(),
+                                                                     rel=1e-6, abs=1e-12)
