@@ -17,9 +17,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from specc.verdicts.result import INCONCLUSIVE, NOT_TESTED, REFUTED, SUPPORTED
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
-DECIDED = {"supported", "refuted", "inconclusive"}
+DECIDED = {SUPPORTED, REFUTED, INCONCLUSIVE}
 
 
 @dataclass
@@ -58,7 +60,7 @@ def run_smoke(name: str, tmp_path: Path, timeout: int = 1500) -> SmokeRun:
 
 def assert_smoke_report(run: SmokeRun, *, gated: tuple[str, ...] = ()) -> None:
     """What every example's smoke run must show: every task succeeded; every hypothesis was
-    decided from a finite estimate (or, for ids in `gated`, skipped by its gate with a reason);
+    decided from a finite estimate (or, for ids in `gated`, not tested because its gate closed, with the reason);
     results.md has its verdict table, a section per hypothesis, condition tables, and every
     figure it links to exists and is not empty."""
     stages = run.results["stages"]
@@ -68,7 +70,7 @@ def assert_smoke_report(run: SmokeRun, *, gated: tuple[str, ...] = ()) -> None:
             continue
         assert set(stage["counts"]) <= {"succeeded", "cached"} and stage["counts"], stage
     for h in run.results["hypotheses"]:
-        if h["id"] in gated and h["status"] in ("skipped", "not tested"):   # verdicts say "not tested"
+        if h["id"] in gated and h["status"] == NOT_TESTED:
             assert h.get("reason") or h.get("gate"), h
             continue
         assert h["status"] in DECIDED, (h["id"], h["status"], h.get("reason"))
